@@ -1,0 +1,352 @@
+"""The `newsdesk` command: run the bot, or work with the store from a terminal.
+
+Every command takes --chat=ID (the chat whose items it works on; 0, the default, is a local
+chat of the terminal's own) and --json (one JSON object per item, for scripts).
+Exit codes: 0 done; 1 when any link failed (reasons printed); 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+from bot.config import Settings, SettingsError
+from bot.pipeline.errors import IngestError
+from bot.pipeline.ingest import Submitter
+from bot.services import Services
+from storage.models import DONE, FAILED, Item
+from storage.repository import Repository
+
+LOCAL_CHAT = 0
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    load_dotenv(override=False)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "run":
+        from bot.app import run_bot
+
+        return run_bot(settings)
+    try:
+        return asyncio.run(args.handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--chat", type=int, default=LOCAL_CHAT, help="chat id (default: the local chat, 0)")
+    common.add_argument("--json", action="store_true", help="print JSON, one object per line")
+    parser = argparse.ArgumentParser(prog="newsdesk", description="Newsdesk: a Telegram bot for news-monitoring desks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the Telegram bot")
+    add = commands.add_parser("add", parents=[common], help="fetch and store articles")
+    add.add_argument("urls", nargs="+", metavar="URL")
+    add.set_defaults(handler=add_command)
+    latest = commands.add_parser("latest", parents=[common], help="the latest stored items")
+    latest.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    latest.set_defaults(handler=latest_command)
+    search = commands.add_parser("search", parents=[common], help="full-text search")
+    search.add_argument("query", nargs="+")
+    search.add_argument("-n", type=int, default=10, help="how many results (default 10)")
+    search.set_defaults(handler=search_command)
+    show = commands.add_parser("show", parents=[common], help="one item, with its text")
+    show.add_argument("id", type=int)
+    show.set_defaults(handler=show_command)
+    import_ = commands.add_parser("import", parents=[common], help="add every URL in a file (one a line)")
+    import_.add_argument("file", type=Path)
+    import_.set_defaults(handler=import_command)
+    export = commands.add_parser("export", parents=[common], help="export the chat's items")
+    export.add_argument("--format", choices=("csv", "json", "md"), default="json")
+    export.set_defaults(handler=export_command)
+    retry = commands.add_parser("retry", parents=[common], help="fetch failed links again")
+    retry.add_argument("ids", nargs="*", type=int, help="item ids (default: every failed link)")
+    retry.set_defaults(handler=retry_command)
+    return parser
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+async def add_command(settings: Settings, args: argparse.Namespace) -> int:
+    async with _services(settings) as services:
+        results = await asyncio.gather(
+            *(_ingest_one(services, args.chat, url) for url in args.urls)
+        )
+    failed = 0
+    for url, outcome in zip(args.urls, results, strict=True):
+        if isinstance(outcome, IngestError):
+            failed += 1
+            _emit(args, {"url": url, "status": FAILED, "failure_reason": outcome.reason,
+                         "failure_detail": str(outcome)}, f"✗ {url}\n  {outcome}\n")
+            continue
+        item, is_new = outcome
+        if item.status == FAILED:
+            failed += 1
+        note = "" if is_new or item.status != DONE else f"(already saved on {item.submitted_at:%d.%m.%Y})\n"
+        _emit(args, item_json(item), note + card_text(item))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+async def latest_command(settings: Settings, args: argparse.Namespace) -> int:
+    async with _repository(settings) as repository:
+        items = await repository.latest(args.chat, limit=max(1, args.n))
+    for item in items:
+        _emit(args, item_json(item), line_text(item))
+    if not items and not args.json:
+        print("No items yet.")
+    return EXIT_OK
+
+
+async def search_command(settings: Settings, args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    async with _repository(settings) as repository:
+        page = await repository.search(args.chat, query, limit=max(1, args.n))
+    if not args.json:
+        print(f"{page.total} found for {query!r}")
+    for hit in page.hits:
+        snippet = hit.snippet.replace("\x02", "[").replace("\x03", "]")
+        _emit(args, item_json(hit.item) | {"snippet": snippet}, line_text(hit.item) + f"    {snippet}\n")
+    return EXIT_OK
+
+
+async def show_command(settings: Settings, args: argparse.Namespace) -> int:
+    async with _repository(settings) as repository:
+        item = await repository.get(args.id, chat_id=args.chat)
+    if item is None:
+        print(f"newsdesk: no item {args.id} in chat {args.chat}", file=sys.stderr)
+        return EXIT_FAILED
+    _emit(args, item_json(item, with_text=True), card_text(item) + f"\n{item.text or ''}\n")
+    return EXIT_OK
+
+
+async def import_command(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        lines = args.file.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        print(f"newsdesk: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    urls = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    async with _services(settings) as services:
+        submissions, refused = [], []
+        for url in urls:  # every link is committed as pending before any is fetched
+            try:
+                submissions.append(await services.ingestor.submit(args.chat, url, Submitter(name="import")))
+            except IngestError as error:
+                refused.append((url, error))
+        to_process = {s.item.id: s.item for s in submissions if s.item.status != DONE}
+        progress = _Progress(len(to_process), enabled=not args.json)
+        async def process(item: Item) -> Item:
+            if item.status == FAILED:
+                item = await services.repository.retry(item.id)
+            result = await services.ingestor.process(item)
+            progress.advance()
+            return result
+        processed = await asyncio.gather(*(process(item) for item in to_process.values()))
+        progress.close()
+    done = sum(1 for s in submissions if s.item.status == DONE) + sum(1 for i in processed if i.status == DONE)
+    failures = [(i.url, i.failure_reason or "?") for i in processed if i.status == FAILED]
+    failures += [(url, error.reason) for url, error in refused]
+    summary = {"links": len(urls), "done": done, "failed": len(failures),
+               "already_stored": len(submissions) - len(to_process),
+               "failures": [{"url": u, "reason": r} for u, r in failures]}
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(f"{len(urls)} links: {done} stored ({summary['already_stored']} already there), {len(failures)} failed")
+        for reason, count in Counter(r for _, r in failures).most_common():
+            print(f"  {reason}: {count}")
+        for url, reason in failures[:50]:
+            print(f"  ✗ {url} — {reason}")
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+async def export_command(settings: Settings, args: argparse.Namespace) -> int:
+    async with _repository(settings) as repository:
+        items = [item async for item in repository.all_items(args.chat)]
+    out = sys.stdout
+    if args.format == "json":
+        for item in items:
+            out.write(json.dumps(item_json(item, with_text=True), ensure_ascii=False) + "\n")
+    elif args.format == "csv":
+        out.write(export_csv(items))
+    else:
+        for item in items:
+            out.write(card_text(item) + "\n")
+    return EXIT_OK
+
+
+async def retry_command(settings: Settings, args: argparse.Namespace) -> int:
+    async with _services(settings) as services:
+        if args.ids:
+            items = [i for i in [await services.repository.get(x, chat_id=args.chat) for x in args.ids] if i]
+        else:
+            items = [i async for i in services.repository.all_items(args.chat, status=FAILED)]
+        results = await asyncio.gather(
+            *(services.ingestor.process(await services.repository.retry(i.id)) for i in items if i.status == FAILED)
+        )
+    for item in results:
+        _emit(args, item_json(item), line_text(item))
+    return EXIT_FAILED if any(i.status == FAILED for i in results) else EXIT_OK
+
+
+# -- output ------------------------------------------------------------------------------
+
+EXPORT_FIELDS = ("id", "url", "canonical_url", "status", "failure_reason", "title", "title_translated",
+                 "authors", "site_name", "published_date", "language", "summary", "summary_language",
+                 "summary_source", "submitted_by", "submitted_by_name", "submitted_at", "fetched_at")
+
+
+def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
+    """An item as the JSON object scripts get from --json and export."""
+    data: dict[str, Any] = {
+        "id": item.id,
+        "chat_id": item.chat_id,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "final_url": item.final_url,
+        "status": item.status,
+        "failure_reason": item.failure_reason,
+        "failure_detail": item.failure_detail,
+        "title": item.title,
+        "title_translated": item.title_translated,
+        "authors": list(item.authors),
+        "site_name": item.site_name,
+        "domain": item.domain,
+        "published_date": item.published_date.isoformat() if item.published_date else None,
+        "language": item.language,
+        "summary": item.summary,
+        "summary_language": item.summary_language,
+        "summary_source": item.summary_source,
+        "translation_note": item.translation_note,
+        "submitted_by": item.submitted_by,
+        "submitted_by_name": item.submitted_by_name,
+        "message_id": item.message_id,
+        "submitted_at": item.submitted_at.isoformat(),
+        "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None,
+        "text_hash": item.text_hash,
+    }
+    if with_text:
+        data["text"] = item.text
+    return data
+
+
+def export_csv(items: Sequence[Item]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for item in items:
+        row = item_json(item)
+        row["authors"] = "; ".join(row["authors"])
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def card_text(item: Item) -> str:
+    """An item as a plain-text card for the terminal."""
+    if item.status != DONE:
+        reason = f": {item.failure_detail}" if item.failure_detail else ""
+        return f"[{item.id}] {item.status} {item.url}{reason}\n"
+    lines = [f"[{item.id}] {item.source} — {item.display_date:%d.%m.%Y}"]
+    if item.authors:
+        lines.append(", ".join(item.authors))
+    lines.append(item.title or item.url)
+    if item.title_translated:
+        lines.append(item.title_translated)
+    lines.append("")
+    lines.append(item.summary or "")
+    lines.append("")
+    lines.append(item.canonical_url)
+    lines.append(f"site: {item.site_name or item.domain} · language: {item.language or '?'}")
+    return "\n".join(lines) + "\n"
+
+
+def line_text(item: Item) -> str:
+    return f"[{item.id}] {item.source} — {item.display_date:%d.%m.%Y} — {item.title or item.url}\n"
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only when it is a terminal)."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.done = total, 0
+        self.enabled = enabled and sys.stderr.isatty() and total > 0
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.enabled:
+            filled = int(30 * self.done / self.total)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+async def _ingest_one(services: Services, chat_id: int, url: str) -> tuple[Item, bool] | IngestError:
+    try:
+        submission = await services.ingestor.ingest(chat_id, url, Submitter(name="cli"))
+    except IngestError as error:
+        return error
+    return submission.item, submission.is_new
+
+
+@asynccontextmanager
+async def _repository(settings: Settings) -> AsyncIterator[Repository]:
+    repository = await Repository.open(settings.database_path)
+    try:
+        yield repository
+    finally:
+        await repository.close()
+
+
+class _services:
+    """`async with _services(settings) as services`: open everything, resume pending links."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __aenter__(self) -> Services:
+        self.services = await Services.open(self.settings)
+        await self.services.ingestor.resume_pending()
+        return self.services
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.services.aclose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Ingest: one link from submission to a stored item — fetch, extract, summarise, store.
+
+A link is written to the database as `pending` and committed before anything else happens to
+it, so a crash at any later point loses nothing: `resume_pending` picks it up on the next start.
+Each link then ends `done` or `failed` with a reason, on its own: one bad link never stops others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+from bot.pipeline.errors import IngestError, InvalidUrl
+from bot.pipeline.fetch import Fetcher
+from bot.pipeline.links import canonicalise, domain_of
+from bot.pipeline.workers import WorkerPool
+from storage.models import DONE, FAILED, PENDING, Item
+from storage.repository import Repository, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who posted a link, and where: kept with the item as its provenance."""
+
+    user_id: int | None = None
+    name: str | None = None
+    message_id: int | None = None
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    item: Item
+    is_new: bool
+    """False when the chat already had this article (stored, pending, or failed)."""
+
+
+class Ingestor:
+    """Turns submitted links into stored items, a bounded number at a time."""
+
+    def __init__(
+        self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int
+    ) -> None:
+        self.repository = repository
+        self.fetcher = fetcher
+        self.workers = workers
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def submit(self, chat_id: int, url: str, submitter: Submitter = Submitter()) -> Submission:
+        """Record a link as pending (committed) unless the chat already has it."""
+        canonical = canonicalise(url)
+        if canonical is None:
+            raise InvalidUrl(f"not a web address: {url[:200]}")
+        item, is_new = await self.repository.add_link(
+            chat_id,
+            url,
+            canonical,
+            domain=domain_of(canonical),
+            submitted_by=submitter.user_id,
+            submitted_by_name=submitter.name,
+            message_id=submitter.message_id,
+            thread_id=submitter.thread_id,
+        )
+        return Submission(item, is_new)
+
+    async def process(self, item: Item) -> Item:
+        """Fetch, extract, summarise and store one pending item; it ends `done` or `failed`."""
+        async with self._slots:
+            try:
+                page = await self.fetcher.fetch(item.canonical_url)
+                article, summary = await self.workers.analyse(
+                    page.body, page.final_url, page.encoding, fetched_on=utc_now().date()
+                )
+            except IngestError as error:
+                log.info("link %s failed: %s (%s)", item.id, error.reason, error)
+                return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error))
+            except sqlite3.Error:
+                raise  # a database fault: the link stays pending for the next attempt
+            except Exception as error:
+                log.exception("link %s failed unexpectedly", item.id)
+                return await self.repository.mark_failed(
+                    item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
+                )
+            return await self.repository.mark_done(
+                item.id,
+                final_url=page.final_url,
+                title=article.title,
+                text=article.text,
+                authors=article.authors,
+                site_name=article.site_name,
+                published_date=article.published_date,
+                language=article.language,
+                description=article.description,
+                summary=summary,
+                summary_language=article.language,
+            )
+
+    async def ingest(self, chat_id: int, url: str, submitter: Submitter = Submitter()) -> Submission:
+        """Submit and, when it is new or failed before, process one link."""
+        submission = await self.submit(chat_id, url, submitter)
+        item = submission.item
+        if submission.is_new:
+            item = await self.process(item)
+        elif item.status == FAILED:
+            item = await self.process(await self.repository.retry(item.id))
+        return Submission(item, submission.is_new)
+
+    async def resume_pending(self) -> list[Item]:
+        """Process every link a previous run left pending; return them as they ended."""
+        pending = await self.repository.pending()
+        if pending:
+            log.info("resuming %d pending links", len(pending))
+        return list(await asyncio.gather(*(self.process(item) for item in pending)))
+
+
+__all__ = ["Ingestor", "Submission", "Submitter", "DONE", "FAILED", "PENDING"]

@@ -1,0 +1,40 @@
+"""Plain values passed along the pipeline: a fetched page, an extracted article, a summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str
+    final_url: str
+    status_code: int
+    content_type: str
+    body: bytes
+    """The body with any Content-Encoding undone, still in the page's own charset."""
+    encoding: str | None
+    """The page's charset as a Python codec name: from the headers, the page itself, or detected."""
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    text: str
+    authors: tuple[str, ...] = ()
+    site_name: str | None = None
+    published_date: date | None = None
+    language: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    text: str
+    language: str | None
+    source: str
+    """"extractive" or "llm"."""
+    title_translated: str | None = None
+    fallback_reason: str | None = None
+    """Why a language-model summary was asked for but the extractive one is used."""

@@ -1,0 +1,132 @@
+"""Summaries of articles: the `Summariser` interface and the built-in extractive summariser.
+
+The extractive summariser needs no model: it picks 3–5 whole sentences of the article, in their
+original order, scoring them by how many of the article's frequent content words they carry,
+with a bonus for the lead (news puts the point first). It works for English, Ukrainian and
+Russian; the sentence splitter knows the common abbreviations, initials and decimal numbers
+of all three. A language-model summariser (summarise_llm.py) plugs in behind the same interface.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Protocol
+
+from bot.pipeline.models import Article, Summary
+
+MIN_SENTENCES, MAX_SENTENCES = 3, 5
+MAX_SUMMARY_CHARS = 1200
+
+_ABBREVIATIONS = frozenset(
+    # English
+    "mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k u.n inc ltd co corp gen sen rep gov lt col "
+    "capt sgt no nos fig approx dept est jan feb mar apr jun jul aug sep sept oct nov dec mt ave "
+    "blvd ft p pp vol ed eds al cf"
+    # Ukrainian
+    " ім вул м р рр тис млн млрд трлн грн п ст див т.д т.п т.ч проф д-р акад доц обл р-н с смт "
+    "пров просп напр ін зокр гол заст кв км"
+    # Russian
+    " г гг ул им т.е т.д т.п тыс руб др пр ген гос пос корп".split()
+)
+# Units that often end a sentence: a boundary when a capital letter follows.
+_SENTENCE_FINAL_UNITS = frozenset("руб коп грн тыс тис млн млрд трлн etc".split())
+_SENTENCE_END = re.compile(r"([.!?…]+[\"'»”’)\]]*)(\s+)(?=[\"'«„“(\[—–-]?\s*[\w\d])", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*", re.UNICODE)
+_STOPWORDS = frozenset(
+    "the a an and or but of to in on at for with by from as is are was were be been being it its "
+    "this that these those he she they we you i his her their our your not no yes will would can "
+    "could should has have had do does did said says also than then there here which who whom "
+    "what when where why how all any some more most other into over after before about up out "
+    "if so just one two new"
+    " і й та а але або що як це цей ця ці той та те ті в у на до з із зі за від по про для при "
+    "не ні так він вона воно вони ми ви я його її їх був була було були є бути буде також "
+    "який яка яке які коли де чому щоб вже ще лише тільки ж же би б бо між після перед через"
+    " и в во на с со к ко по за из от до для о об при не ни что как это этот эта эти тот та то "
+    "те он она оно они мы вы я его ее её их был была было были есть быть будет также который "
+    "которая которое которые когда где почему чтобы уже еще ещё лишь только же бы или но а".split()
+)
+
+
+class Summariser(Protocol):
+    async def summarise(self, article: Article, *, language: str) -> Summary:
+        """A summary of `article`, in `language` when the summariser can translate."""
+        ...
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences without breaking at abbreviations, initials or decimals."""
+    sentences: list[str] = []
+    for paragraph in re.split(r"\n\s*\n|\n", text):
+        paragraph = " ".join(paragraph.split())
+        if not paragraph:
+            continue
+        start = 0
+        for match in _SENTENCE_END.finditer(paragraph):
+            end = match.end(1)
+            if _is_false_boundary(paragraph[start:end], match.group(1), paragraph[match.end():]):
+                continue
+            sentences.append(paragraph[start:end].strip())
+            start = match.end()
+        tail = paragraph[start:].strip()
+        if tail:
+            sentences.append(tail)
+    return sentences
+
+
+def _is_false_boundary(candidate: str, punctuation: str, following: str) -> bool:
+    if not punctuation.startswith("."):
+        return False
+    words = candidate[: -len(punctuation)].split()
+    if not words:
+        return True
+    last = words[-1].lower().lstrip("(\"'«“")
+    if last in _SENTENCE_FINAL_UNITS:
+        return not following[:1].isupper()  # "5 тис. грн. Це" ends; "5 тис. грн. було" does not
+    if last in _ABBREVIATIONS or last.rstrip(".") in _ABBREVIATIONS:
+        return True
+    if len(last) == 1 and last.isalpha():
+        return True  # an initial: "J. K. Rowling", "В. Зеленський"
+    return bool(re.fullmatch(r"(?:\w\.)+\w", last))  # "U.S", "т.е"
+
+
+def summarise_extractive(text: str, *, max_sentences: int = MAX_SENTENCES) -> str:
+    """3–5 of the text's own sentences in their original order; short texts are kept whole."""
+    sentences = split_sentences(text)
+    if len(sentences) <= MIN_SENTENCES:
+        return " ".join(sentences)[: MAX_SUMMARY_CHARS * 2]
+    frequencies = Counter(
+        word for sentence in sentences for word in _content_words(sentence)
+    )
+    wanted = MIN_SENTENCES if len(sentences) < 12 else (4 if len(sentences) < 30 else max_sentences)
+    scored = []
+    for index, sentence in enumerate(sentences):
+        words = _content_words(sentence)
+        if not words or len(sentence) < 25:
+            continue
+        weight = sum(frequencies[word] for word in set(words)) / math.sqrt(len(words))
+        lead_bonus = 1.6 if index == 0 else 1.25 if index < 3 else 1.0
+        too_long = 0.5 if len(sentence) > 400 else 1.0
+        scored.append((weight * lead_bonus * too_long, index))
+    chosen = sorted(index for _, index in sorted(scored, reverse=True)[:wanted])
+    summary: list[str] = []
+    for index in chosen:
+        if summary and len(" ".join(summary)) + len(sentences[index]) > MAX_SUMMARY_CHARS:
+            break
+        summary.append(sentences[index])
+    return " ".join(summary) if summary else sentences[0]
+
+
+def _content_words(sentence: str) -> list[str]:
+    return [
+        word for word in (w.lower() for w in _WORD.findall(sentence))
+        if len(word) > 2 and word not in _STOPWORDS
+    ]
+
+
+class ExtractiveSummariser:
+    """The default summariser: no model, the article's own sentences in its own language."""
+
+    async def summarise(self, article: Article, *, language: str) -> Summary:
+        return Summary(summarise_extractive(article.text), language=article.language, source="extractive")

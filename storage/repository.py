@@ -1,0 +1,418 @@
+"""Repository: the one owner of the SQLite database. One method per question the bot asks.
+
+aiosqlite runs every statement on its own thread, so the event loop never waits on the disk.
+The schema comes from the numbered files in storage/migrations/, applied in order and
+recorded in PRAGMA user_version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.fts import parse_query
+from storage.models import (
+    DONE,
+    FAILED,
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    PENDING,
+    ChatSettings,
+    Item,
+    SearchHit,
+    SearchPage,
+    Stats,
+)
+
+SEARCH_WEIGHTS = "10.0, 8.0, 3.0, 3.0, 1.0, 2.0, 2.0"  # title above summaries above the body
+SNIPPET = f"snippet(items_fts, -1, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 16)"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Repository:
+    """Items, chat settings and their full-text index in one SQLite file."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Repository:
+        """Open (creating if needed) the database at `path` and bring its schema up to date."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), timeout=30)
+        connection.row_factory = sqlite3.Row
+        repository = cls(connection)
+        try:
+            await repository._configure()
+        except BaseException:
+            await connection.close()
+            raise
+        return repository
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _configure(self) -> None:
+        await self._db.execute("PRAGMA journal_mode = WAL")
+        await self._db.execute("PRAGMA synchronous = NORMAL")
+        await self._db.execute("PRAGMA foreign_keys = ON")
+        await self._db.execute("PRAGMA busy_timeout = 30000")
+        version = (await self._fetchone("PRAGMA user_version"))[0]
+        for number, script in _migrations():
+            if number > version:
+                await self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+
+    @property
+    def schema_version(self) -> int:
+        return max(number for number, _ in _migrations())
+
+    # -- links and items -------------------------------------------------------------
+
+    async def add_link(
+        self,
+        chat_id: int,
+        url: str,
+        canonical_url: str,
+        *,
+        domain: str = "",
+        submitted_by: int | None = None,
+        submitted_by_name: str | None = None,
+        message_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> tuple[Item, bool]:
+        """Record a submitted link as pending, committed; return it and whether it is new."""
+        now = _iso(utc_now())
+        cursor = await self._db.execute(
+            """INSERT INTO items (chat_id, url, canonical_url, domain, status, submitted_by,
+                   submitted_by_name, message_id, thread_id, submitted_at, updated_at)
+               VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (chat_id, canonical_url) DO NOTHING""",
+            (chat_id, url, canonical_url, domain, submitted_by, submitted_by_name,
+             message_id, thread_id, now, now),
+        )
+        created = cursor.rowcount == 1
+        await self._db.commit()
+        row = await self._fetchone(
+            "SELECT * FROM items WHERE chat_id = ? AND canonical_url = ?", (chat_id, canonical_url)
+        )
+        return _item(row), created
+
+    async def get(self, item_id: int, *, chat_id: int | None = None) -> Item | None:
+        """One item by id; with chat_id, only if it belongs to that chat."""
+        if chat_id is None:
+            row = await self._fetchone("SELECT * FROM items WHERE id = ?", (item_id,))
+        else:
+            row = await self._fetchone(
+                "SELECT * FROM items WHERE id = ? AND chat_id = ?", (item_id, chat_id)
+            )
+        return _item(row) if row else None
+
+    async def mark_done(
+        self,
+        item_id: int,
+        *,
+        final_url: str,
+        title: str,
+        text: str,
+        authors: Iterable[str],
+        site_name: str | None,
+        published_date: date | None,
+        language: str | None,
+        description: str | None,
+        summary: str,
+        summary_language: str | None,
+    ) -> Item:
+        """Store the article and its extractive summary; the item becomes `done`."""
+        authors = list(authors)
+        domain_row = await self._fetchone("SELECT domain FROM items WHERE id = ?", (item_id,))
+        domain = domain_row["domain"] if domain_row else ""
+        now = _iso(utc_now())
+        await self._db.execute(
+            """UPDATE items SET status = 'done', failure_reason = NULL, failure_detail = NULL,
+                   attempts = attempts + 1, final_url = ?, title = ?, text = ?, text_hash = ?,
+                   authors = ?, authors_text = ?, site_name = ?, source_text = ?,
+                   published_date = ?, language = ?, description = ?, summary = ?,
+                   summary_language = ?, fetched_at = ?, updated_at = ?
+               WHERE id = ?""",
+            (
+                final_url, title, text, hashlib.sha256(text.encode()).hexdigest(),
+                json.dumps(authors, ensure_ascii=False), "; ".join(authors), site_name,
+                " ".join(part for part in (site_name, domain) if part),
+                published_date.isoformat() if published_date else None,
+                language, description, summary, summary_language, now, now, item_id,
+            ),
+        )
+        await self._db.commit()
+        return await self._require(item_id)
+
+    async def mark_failed(self, item_id: int, *, reason: str, detail: str) -> Item:
+        """Record why a link failed; it can be retried later."""
+        now = _iso(utc_now())
+        await self._db.execute(
+            """UPDATE items SET status = 'failed', failure_reason = ?, failure_detail = ?,
+                   attempts = attempts + 1, fetched_at = ?, updated_at = ?
+               WHERE id = ?""",
+            (reason, detail, now, now, item_id),
+        )
+        await self._db.commit()
+        return await self._require(item_id)
+
+    async def set_translation(
+        self,
+        item_id: int,
+        *,
+        language: str,
+        title: str | None,
+        summary: str | None,
+        note: str | None,
+    ) -> Item:
+        """Store the language model's title and summary (or, with none, the reason why not)."""
+        await self._db.execute(
+            """UPDATE items SET title_translated = ?, summary_translated = ?,
+                   translation_language = ?, translation_note = ?, updated_at = ?
+               WHERE id = ?""",
+            (title, summary, language, note, _iso(utc_now()), item_id),
+        )
+        await self._db.commit()
+        return await self._require(item_id)
+
+    async def retry(self, item_id: int) -> Item:
+        """Put a failed link back in the queue."""
+        await self._db.execute(
+            "UPDATE items SET status = 'pending', updated_at = ? WHERE id = ? AND status = 'failed'",
+            (_iso(utc_now()), item_id),
+        )
+        await self._db.commit()
+        return await self._require(item_id)
+
+    async def pending(self, *, limit: int = 1000) -> list[Item]:
+        """Links not yet processed, oldest first: left by a crash, or queued."""
+        return await self._items(
+            "SELECT * FROM items WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,)
+        )
+
+    async def latest(self, chat_id: int, *, limit: int = 10, offset: int = 0) -> list[Item]:
+        """The chat's most recently submitted stored items."""
+        return await self._items(
+            """SELECT * FROM items WHERE chat_id = ? AND status = 'done'
+               ORDER BY submitted_at DESC, id DESC LIMIT ? OFFSET ?""",
+            (chat_id, limit, offset),
+        )
+
+    async def items_between(self, chat_id: int, start: datetime, end: datetime) -> list[Item]:
+        """Stored items submitted in [start, end), oldest first."""
+        return await self._items(
+            """SELECT * FROM items WHERE chat_id = ? AND status = 'done'
+                   AND submitted_at >= ? AND submitted_at < ?
+               ORDER BY submitted_at, id""",
+            (chat_id, _iso(start), _iso(end)),
+        )
+
+    async def all_items(self, chat_id: int, *, status: str | None = None) -> AsyncIterator[Item]:
+        """Every item of a chat, oldest first, without holding them all in memory."""
+        sql = "SELECT * FROM items WHERE chat_id = ?"
+        params: tuple[Any, ...] = (chat_id,)
+        if status:
+            sql += " AND status = ?"
+            params += (status,)
+        async with self._db.execute(sql + " ORDER BY id", params) as cursor:
+            async for row in cursor:
+                yield _item(row)
+
+    async def count_recent_links(self, chat_id: int, *, since: datetime) -> int:
+        row = await self._fetchone(
+            "SELECT count(*) FROM items WHERE chat_id = ? AND submitted_at >= ?",
+            (chat_id, _iso(since)),
+        )
+        return row[0]
+
+    # -- search ----------------------------------------------------------------------
+
+    async def search(self, chat_id: int, query: str, *, limit: int = 5, offset: int = 0) -> SearchPage:
+        """Full-text search in one chat's items, best first; user text never raises."""
+        parsed = parse_query(query)
+        if parsed.is_empty:
+            return SearchPage(query, (), 0, offset, limit)
+        where = ["items.chat_id = ?", "items.status = 'done'"]
+        params: list[Any] = [chat_id]
+        if parsed.exclude:
+            where.append("items.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            params.append(parsed.exclude)
+        if parsed.language:
+            where.append("items.language = ?")
+            params.append(parsed.language)
+        day = "coalesce(items.published_date, substr(items.submitted_at, 1, 10))"
+        if parsed.after:
+            where.append(f"{day} >= ?")
+            params.append(parsed.after.isoformat())
+        if parsed.before:
+            where.append(f"{day} <= ?")
+            params.append(parsed.before.isoformat())
+        if parsed.match:
+            source = "items JOIN items_fts ON items_fts.rowid = items.id"
+            where.insert(0, "items_fts MATCH ?")
+            params.insert(0, parsed.match)
+            columns = f"items.*, {SNIPPET} AS snippet"
+            order = f"bm25(items_fts, {SEARCH_WEIGHTS}), items.id DESC"
+        else:
+            source = "items"
+            columns = "items.*, substr(coalesce(items.summary, items.text, ''), 1, 200) AS snippet"
+            order = "items.submitted_at DESC, items.id DESC"
+        condition = " AND ".join(where)
+        total = (await self._fetchone(f"SELECT count(*) FROM {source} WHERE {condition}", params))[0]
+        rows = await self._fetchall(
+            f"SELECT {columns} FROM {source} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        hits = tuple(SearchHit(_item(row), row["snippet"] or "") for row in rows)
+        return SearchPage(query, hits, total, offset, limit)
+
+    # -- statistics ------------------------------------------------------------------
+
+    async def stats(self, chat_id: int, *, now: datetime | None = None) -> Stats:
+        """Counts for /stats: items, sources, failures, and the last seven days."""
+        now = now or utc_now()
+        week_ago = _iso(now - timedelta(days=7))
+        row = await self._fetchone(
+            """SELECT
+                   count(*) FILTER (WHERE status = 'done') AS items,
+                   count(*) FILTER (WHERE status = 'pending') AS pending,
+                   count(*) FILTER (WHERE status = 'failed') AS failed,
+                   count(DISTINCT CASE WHEN status = 'done' THEN coalesce(site_name, domain) END) AS sources,
+                   count(*) FILTER (WHERE status = 'done' AND submitted_at >= ?) AS last_7_days
+               FROM items WHERE chat_id = ?""",
+            (week_ago, chat_id),
+        )
+        top = await self._fetchall(
+            """SELECT coalesce(site_name, domain) AS source, count(*) AS n FROM items
+               WHERE chat_id = ? AND status = 'done' GROUP BY source ORDER BY n DESC, source LIMIT 5""",
+            (chat_id,),
+        )
+        reasons = await self._fetchall(
+            """SELECT failure_reason, count(*) AS n FROM items WHERE chat_id = ? AND status = 'failed'
+               GROUP BY failure_reason ORDER BY n DESC LIMIT 5""",
+            (chat_id,),
+        )
+        days = await self._fetchall(
+            """SELECT substr(submitted_at, 1, 10) AS day, count(*) AS n FROM items
+               WHERE chat_id = ? AND status = 'done' AND submitted_at >= ?
+               GROUP BY day ORDER BY day""",
+            (chat_id, week_ago),
+        )
+        return Stats(
+            items=row["items"], pending=row["pending"], failed=row["failed"],
+            sources=row["sources"], last_7_days=row["last_7_days"],
+            top_sources=tuple((r["source"], r["n"]) for r in top),
+            failure_reasons=tuple((r["failure_reason"] or "?", r["n"]) for r in reasons),
+            per_day=tuple((r["day"], r["n"]) for r in days),
+        )
+
+    # -- chats -----------------------------------------------------------------------
+
+    async def chat_settings(self, chat_id: int) -> ChatSettings:
+        row = await self._fetchone("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
+        return ChatSettings(chat_id, language=row["language"] if row else None)
+
+    async def set_chat_language(self, chat_id: int, language: str) -> None:
+        await self._db.execute(
+            """INSERT INTO chats (chat_id, language, updated_at) VALUES (?, ?, ?)
+               ON CONFLICT (chat_id) DO UPDATE SET language = excluded.language,
+                   updated_at = excluded.updated_at""",
+            (chat_id, language, _iso(utc_now())),
+        )
+        await self._db.commit()
+
+    async def note_denied(self, chat_id: int) -> bool:
+        """Remember that a stranger chat was told the bot is private; True only the first time."""
+        cursor = await self._db.execute(
+            """INSERT INTO chats (chat_id, denied_notice_at, updated_at) VALUES (?, ?, ?)
+               ON CONFLICT (chat_id) DO UPDATE SET denied_notice_at = excluded.denied_notice_at
+               WHERE chats.denied_notice_at IS NULL""",
+            (chat_id, _iso(utc_now()), _iso(utc_now())),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    # -- helpers ---------------------------------------------------------------------
+
+    async def _require(self, item_id: int) -> Item:
+        item = await self.get(item_id)
+        if item is None:
+            raise LookupError(f"item {item_id} does not exist")
+        return item
+
+    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _items(self, sql: str, params: Iterable[Any] = ()) -> list[Item]:
+        return [_item(row) for row in await self._fetchall(sql, params)]
+
+
+def _item(row: sqlite3.Row) -> Item:
+    return Item(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        domain=row["domain"],
+        status=row["status"],
+        failure_reason=row["failure_reason"],
+        failure_detail=row["failure_detail"],
+        attempts=row["attempts"],
+        final_url=row["final_url"],
+        title=row["title"],
+        authors=tuple(json.loads(row["authors"] or "[]")),
+        site_name=row["site_name"],
+        published_date=date.fromisoformat(row["published_date"]) if row["published_date"] else None,
+        language=row["language"],
+        description=row["description"],
+        text=row["text"],
+        text_hash=row["text_hash"],
+        summary_extractive=row["summary"],
+        summary_extractive_language=row["summary_language"],
+        title_translated=row["title_translated"],
+        summary_translated=row["summary_translated"],
+        translation_language=row["translation_language"],
+        translation_note=row["translation_note"],
+        submitted_by=row["submitted_by"],
+        submitted_by_name=row["submitted_by_name"],
+        message_id=row["message_id"],
+        thread_id=row["thread_id"],
+        submitted_at=datetime.fromisoformat(row["submitted_at"]),
+        fetched_at=datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
+    )
+
+
+__all__ = ["Repository", "PENDING", "DONE", "FAILED", "utc_now"]
