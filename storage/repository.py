@@ -360,6 +360,22 @@ class Repository:
         await self._db.commit()
         return cursor.rowcount == 1
 
+    # -- language model usage ----------------------------------------------------------
+
+    async def llm_tokens_used(self, day: date) -> int:
+        row = await self._fetchone("SELECT tokens FROM llm_usage WHERE day = ?", (day.isoformat(),))
+        return row["tokens"] if row else 0
+
+    async def add_llm_tokens(self, day: date, tokens: int) -> int:
+        """Count tokens spent on `day`; return the day's total."""
+        await self._db.execute(
+            """INSERT INTO llm_usage (day, tokens, calls) VALUES (?, ?, 1)
+               ON CONFLICT (day) DO UPDATE SET tokens = tokens + excluded.tokens, calls = calls + 1""",
+            (day.isoformat(), tokens),
+        )
+        await self._db.commit()
+        return await self.llm_tokens_used(day)
+
     # -- helpers ---------------------------------------------------------------------
 
     async def _require(self, item_id: int) -> Item:

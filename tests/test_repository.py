@@ -163,3 +163,11 @@ async def test_chat_language(repository: Repository) -> None:
     assert (await repository.chat_settings(5)).language is None
     await repository.set_chat_language(5, "en")
     assert (await repository.chat_settings(5)).language == "en"
+
+
+async def test_llm_usage_is_counted_per_day(repository: Repository) -> None:
+    day = date(2026, 11, 29)
+    assert await repository.llm_tokens_used(day) == 0
+    await repository.add_llm_tokens(day, 120)
+    assert await repository.add_llm_tokens(day, 30) == 150
+    assert await repository.llm_tokens_used(date(2026, 11, 30)) == 0
