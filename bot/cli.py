@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import json
 import logging
 import sys
@@ -25,6 +23,7 @@ from dotenv import load_dotenv
 from bot.config import Settings, SettingsError
 from bot.pipeline.errors import IngestError
 from bot.pipeline.ingest import Submitter
+from bot.export import export_csv, item_json
 from bot.services import Services
 from storage.models import DONE, FAILED, Item
 from storage.repository import Repository
@@ -216,56 +215,6 @@ async def retry_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # -- output ------------------------------------------------------------------------------
-
-EXPORT_FIELDS = ("id", "url", "canonical_url", "status", "failure_reason", "title", "title_translated",
-                 "authors", "site_name", "published_date", "language", "summary", "summary_language",
-                 "summary_source", "submitted_by", "submitted_by_name", "submitted_at", "fetched_at")
-
-
-def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
-    """An item as the JSON object scripts get from --json and export."""
-    data: dict[str, Any] = {
-        "id": item.id,
-        "chat_id": item.chat_id,
-        "url": item.url,
-        "canonical_url": item.canonical_url,
-        "final_url": item.final_url,
-        "status": item.status,
-        "failure_reason": item.failure_reason,
-        "failure_detail": item.failure_detail,
-        "title": item.title,
-        "title_translated": item.title_translated,
-        "authors": list(item.authors),
-        "site_name": item.site_name,
-        "domain": item.domain,
-        "published_date": item.published_date.isoformat() if item.published_date else None,
-        "language": item.language,
-        "summary": item.summary,
-        "summary_language": item.summary_language,
-        "summary_source": item.summary_source,
-        "translation_note": item.translation_note,
-        "submitted_by": item.submitted_by,
-        "submitted_by_name": item.submitted_by_name,
-        "message_id": item.message_id,
-        "submitted_at": item.submitted_at.isoformat(),
-        "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None,
-        "text_hash": item.text_hash,
-    }
-    if with_text:
-        data["text"] = item.text
-    return data
-
-
-def export_csv(items: Sequence[Item]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    for item in items:
-        row = item_json(item)
-        row["authors"] = "; ".join(row["authors"])
-        writer.writerow(row)
-    return buffer.getvalue()
-
 
 def card_text(item: Item) -> str:
     """An item as a plain-text card for the terminal."""

@@ -33,7 +33,10 @@ from storage.models import (
 )
 
 SEARCH_WEIGHTS = "10.0, 8.0, 3.0, 3.0, 1.0, 2.0, 2.0"  # title above summaries above the body
-SNIPPET = f"snippet(items_fts, -1, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 16)"
+SNIPPETS = ", ".join(
+    f"snippet(items_fts, {column}, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 16) AS {name}"
+    for column, name in ((2, "summary_snippet"), (4, "text_snippet"))
+)
 
 
 def utc_now() -> datetime:
@@ -279,11 +282,11 @@ class Repository:
             source = "items JOIN items_fts ON items_fts.rowid = items.id"
             where.insert(0, "items_fts MATCH ?")
             params.insert(0, parsed.match)
-            columns = f"items.*, {SNIPPET} AS snippet"
+            columns = f"items.*, {SNIPPETS}"
             order = f"bm25(items_fts, {SEARCH_WEIGHTS}), items.id DESC"
         else:
             source = "items"
-            columns = "items.*, substr(coalesce(items.summary, items.text, ''), 1, 200) AS snippet"
+            columns = "items.*, substr(coalesce(items.summary, ''), 1, 200) AS summary_snippet, '' AS text_snippet"
             order = "items.submitted_at DESC, items.id DESC"
         condition = " AND ".join(where)
         total = (await self._fetchone(f"SELECT count(*) FROM {source} WHERE {condition}", params))[0]
@@ -291,7 +294,7 @@ class Repository:
             f"SELECT {columns} FROM {source} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        hits = tuple(SearchHit(_item(row), row["snippet"] or "") for row in rows)
+        hits = tuple(SearchHit(_item(row), _best_snippet(row)) for row in rows)
         return SearchPage(query, hits, total, offset, limit)
 
     # -- statistics ------------------------------------------------------------------
@@ -394,6 +397,14 @@ class Repository:
 
     async def _items(self, sql: str, params: Iterable[Any] = ()) -> list[Item]:
         return [_item(row) for row in await self._fetchall(sql, params)]
+
+
+def _best_snippet(row: sqlite3.Row) -> str:
+    """The summary's excerpt if the match is there, else the body's, else the summary's start."""
+    summary, text = row["summary_snippet"] or "", row["text_snippet"] or ""
+    if HIGHLIGHT_START not in summary and HIGHLIGHT_START in text:
+        return text
+    return summary
 
 
 def _item(row: sqlite3.Row) -> Item:

@@ -66,3 +66,13 @@ def test_canonicalise_is_idempotent(url: str) -> None:
     once = canonicalise(url)
     assert once is not None
     assert canonicalise(once) == once
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "mailto:a@b.c", "ftp://x.org/f", "data:text/html,hi",
+                                 "https://example.com:99999/", "https://example.com:port/"])
+def test_other_schemes_and_bad_ports_are_not_links(url: str) -> None:
+    assert canonicalise(url) is None
+
+
+def test_bare_domain_with_port() -> None:
+    assert canonicalise("example.com:8080/a") == "https://example.com:8080/a"

@@ -72,7 +72,7 @@ async def test_search_ranks_title_above_body_and_highlights(repository: Reposito
     page = await repository.search(CHAT, "grain")
     assert [hit.item.canonical_url for hit in page.hits] == ["https://e.com/title", "https://e.com/body"]
     assert page.total == 2
-    assert f"{HIGHLIGHT_START}Grain{HIGHLIGHT_END}" in page.hits[0].snippet
+    assert f"{HIGHLIGHT_START}grain{HIGHLIGHT_END}" in page.hits[1].snippet
 
 
 async def test_search_is_scoped_to_the_chat(repository: Repository) -> None:

@@ -29,6 +29,7 @@ _EXTRA_TRACKERS = frozenset({
     "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4", "fbclid", "gclid",
     "yclid", "dclid", "wt.mc_id", "cmp", "share", "rss",
 })
+_OTHER_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
 MAX_URL_LENGTH = 2048
 
 
@@ -46,9 +47,12 @@ def canonicalise(url: str) -> str | None:
     """The canonical form of an http(s) URL, or None when it is not one."""
     url = url.strip()
     if not re.match(r"https?://", url, re.IGNORECASE):
-        url = "https://" + url if "://" not in url else url  # a bare domain: assume https
+        if _OTHER_SCHEME.match(url):
+            return None  # mailto:, javascript:, ftp://, ...
+        url = "https://" + url  # a bare domain: assume https
     try:
         parts = urlsplit(url)
+        parts.port  # raises ValueError for a port that is not a number
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             return None
         if len(url) > MAX_URL_LENGTH or parts.username or parts.password:

@@ -1,0 +1,667 @@
+"""Article extraction: a fetched page's bytes in, an Article out; pure, no I/O.
+
+trafilatura finds the main text. Title, authors and date come first from what the page
+says about itself (JSON-LD, Open Graph and other <meta> tags, <time>, the visible <h1>),
+with trafilatura's own guesses as the fallback. Language is the page's declared one, checked
+against a small letter-and-stopword detector that tells English, Ukrainian and Russian apart.
+
+Runs inside a worker process (see the process pool in ingest); raises NoArticle when the
+page has no main text rather than returning an empty Article.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import trafilatura
+from charset_normalizer import from_bytes
+from dateutil import parser as dateutil_parser
+from lxml.html import HtmlElement
+
+from bot.pipeline.errors import NoArticle
+from bot.pipeline.models import Article
+
+MAX_TITLE = 300
+MAX_AUTHORS = 10
+MIN_PROSE_CHARS = 150
+PROSE_LINE_CHARS = 60
+MIN_PROSE_WORDS = 15
+
+ARTICLE_TYPES = {
+    "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+    "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "technicalarticle",
+    "techarticle", "scholarlyarticle", "report", "socialmediaposting", "liveblogposting",
+    "medicalwebpage", "howto", "recipe", "review", "posting", "discussionforumposting",
+}
+
+
+# ---------------------------------------------------------------------------- public surface
+
+
+def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetched_on: date | None = None) -> Article:
+    """Extract the main article of a page, or raise NoArticle."""
+    markup = decode_html(body, encoding)
+    tree = trafilatura.load_html(markup) if markup.strip() else None
+    if tree is None:
+        raise NoArticle("no article text found")
+    page = read_page_metadata(tree)
+
+    document = trafilatura.bare_extraction(
+        tree, url=url, include_comments=False, with_metadata=True, include_tables=True
+    )
+    text = (document.text or "").strip() if document is not None else ""
+    if not has_prose(text):
+        raise NoArticle("no article text found")
+
+    site_name = clean_text(page.site_name or (document.sitename if document else None) or "") or None
+    title = choose_title(page, fallback=document.title if document else None, site_name=site_name, url=url)
+    authors = choose_authors(page, fallback=document.author if document else None, site_name=site_name)
+    published = choose_date(page, fallback=document.date if document else None, url=url, fetched_on=fetched_on)
+    language = choose_language(page.languages, text)
+    description = clean_text(page.description or (document.description if document else None) or "")
+    return Article(
+        title=title or first_line(text),
+        text=text,
+        authors=authors,
+        site_name=site_name,
+        published_date=published,
+        language=language,
+        description=description[:1000] or None,
+    )
+
+
+# ---------------------------------------------------------------------------- decoding
+
+
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def decode_html(body: bytes, encoding: str | None = None) -> str:
+    """Decode a page: the given charset, else a BOM, a <meta> charset, UTF-8, or a detected one."""
+    for candidate in (encoding, sniff_charset(body)):
+        codec = codec_name(candidate)
+        if codec:
+            return body.decode(codec, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(body[:200_000]).best()
+    codec = codec_name(best.encoding if best else None)
+    return body.decode(codec or "utf-8", errors="replace")
+
+
+def sniff_charset(body: bytes) -> str | None:
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    match = META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def codec_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+
+
+# ---------------------------------------------------------------------------- page metadata
+
+
+@dataclass
+class PageMetadata:
+    """What the page declares about itself, before any choice is made."""
+
+    titles: list[str]
+    """Declared titles, best first: JSON-LD headline, og:title, twitter:title, <title>."""
+    h1s: list[str]
+    h2s: list[str]
+    authors: list[str]
+    """Raw author strings from structured data, best source first."""
+    bylines: list[str]
+    """Author strings shown on the page."""
+    organisations: list[str]
+    """Names the structured data marks as organisations."""
+    published: list[str]
+    modified: list[str]
+    visible_dates: list[str]
+    site_name: str | None
+    description: str | None
+    languages: list[str]
+
+
+def read_page_metadata(tree: HtmlElement) -> PageMetadata:
+    """Collect title, author, date, site and language candidates from a parsed page."""
+    meta = meta_tags(tree)
+    ld = json_ld_article(tree)
+    ld_titles = [ld.get("headline"), ld.get("name")] if ld else []
+    titles = [
+        *ld_titles,
+        meta.get("og:title"),
+        meta.get("twitter:title"),
+        meta.get("dc.title"),
+        meta.get("citation_title"),
+        tree.findtext(".//title"),
+    ]
+    authors = [
+        *(ld_people(ld.get("author")) if ld else []),
+        *meta.getall("citation_author"),
+        meta.get("author"),
+        meta.get("article:author"),
+        meta.get("parsely-author"),
+        meta.get("sailthru.author"),
+        meta.get("dc.creator"),
+        meta.get("byl"),
+    ]
+    published = [
+        ld.get("datePublished") if ld else None,
+        meta.get("article:published_time"),
+        meta.get("og:article:published_time"),
+        meta.get("datepublished"),
+        meta.get("publish-date"),
+        meta.get("publish_date"),
+        meta.get("pubdate"),
+        meta.get("sailthru.date"),
+        meta.get("parsely-pub-date"),
+        meta.get("dc.date"),
+        meta.get("dc.date.issued"),
+        meta.get("citation_publication_date"),
+        meta.get("citation_date"),
+        meta.get("date"),
+        ld.get("dateCreated") if ld else None,
+    ]
+    modified = [
+        ld.get("dateModified") if ld else None,
+        meta.get("article:modified_time"),
+        meta.get("og:updated_time"),
+        meta.get("datemodified"),
+        meta.get("last-modified"),
+    ]
+    visible_dates = [
+        element.get("datetime") or element.text_content()
+        for element in tree.iterfind(".//time")
+    ][:10]
+    languages = [
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        meta.get("og:locale"),
+        meta.get("content-language"),
+        meta.get("language"),
+        ld.get("inLanguage") if ld else None,
+    ]
+    site_name = meta.get("og:site_name") or (ld_name(ld.get("publisher")) if ld else None)
+    description = meta.get("description") or meta.get("og:description")
+    return PageMetadata(
+        titles=[clean_text(t) for t in titles if isinstance(t, str) and clean_text(t)],
+        h1s=[clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:5],
+        h2s=[clean_text(h.text_content()) for h in tree.iterfind(".//h2")][:3],
+        authors=[a for a in authors if isinstance(a, str) and a.strip()],
+        bylines=visible_bylines(tree),
+        organisations=[*ld_organisations(ld.get("author")), *ld_organisations(ld.get("publisher"))] if ld else [],
+        published=[d for d in published if isinstance(d, str) and d.strip()],
+        modified=[d for d in modified if isinstance(d, str) and d.strip()],
+        visible_dates=[d for d in visible_dates if d and d.strip()],
+        site_name=clean_text(site_name) if isinstance(site_name, str) else None,
+        description=description,
+        languages=[lang for lang in languages if isinstance(lang, str) and lang.strip()],
+    )
+
+
+class MetaTags(dict[str, list[str]]):
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        values = super().get(key)
+        return values[0] if values else default
+
+    def getall(self, key: str) -> list[str]:
+        return super().get(key, [])
+
+
+def meta_tags(tree: HtmlElement) -> MetaTags:
+    tags = MetaTags()
+    for element in tree.iterfind(".//meta"):
+        content = element.get("content")
+        if content is None or not content.strip():
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = element.get(attribute)
+            if key:
+                tags.setdefault(key.strip().lower(), []).append(content.strip())
+    return tags
+
+
+def json_ld_article(tree: HtmlElement) -> dict | None:
+    """The page's JSON-LD article object, with @id references to people resolved."""
+    nodes: list[dict] = []
+    for script in tree.xpath('.//script[contains(@type, "ld+json")]'):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            try:  # control characters inside strings are a common fault
+                data = json.loads(re.sub(r"[\x00-\x1f]+", " ", raw))
+            except ValueError:
+                continue
+        nodes.extend(walk_json_ld(data))
+    by_id = {node["@id"]: node for node in nodes if isinstance(node.get("@id"), str)}
+    articles = [node for node in nodes if types_of(node) & ARTICLE_TYPES]
+    if not articles:
+        return None
+    # a page holding several (related stories) puts its own first, or marks it with a headline
+    article = next((a for a in articles if a.get("headline")), articles[0])
+    article = dict(article)
+    for key in ("author", "publisher"):
+        article[key] = resolve(article.get(key), by_id)
+    return article
+
+
+def walk_json_ld(data: object, depth: int = 0) -> Iterator[dict]:
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from walk_json_ld(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity", "itemListElement"):
+            if key in data:
+                yield from walk_json_ld(data[key], depth + 1)
+
+
+def types_of(node: dict) -> set[str]:
+    value = node.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {v.rsplit("/", 1)[-1].lower() for v in values if isinstance(v, str)}
+
+
+def resolve(value: object, by_id: dict[str, dict]) -> object:
+    if isinstance(value, list):
+        return [resolve(v, by_id) for v in value]
+    if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in by_id:
+        return by_id[value["@id"]]
+    return value
+
+
+def ld_name(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return value if isinstance(value, str) else None
+
+
+def ld_organisations(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [
+        item["name"] for item in items
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+        and types_of(item) & {"organization", "newsmediaorganization", "corporation"}
+    ]
+
+
+def ld_people(value: object) -> list[str]:
+    """Author names from a JSON-LD author value: a string, a Person, or a list of them."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict):
+            name = item.get("name")
+            if isinstance(name, list):
+                name = " ".join(n for n in name if isinstance(n, str))
+            if not isinstance(name, str) and isinstance(item.get("givenName"), str):
+                name = f"{item['givenName']} {item.get('familyName') or ''}"
+            if isinstance(name, str):
+                names.append(name)
+    # one combined string keeps sources comparable: each source is one candidate
+    return ["; ".join(names)] if names else []
+
+
+# ---------------------------------------------------------------------------- title
+
+
+TITLE_SEPARATOR = re.compile(r"(\s+(?:[|\-–—·•»«~]|::)\s+)")
+
+
+def choose_title(page: PageMetadata, *, fallback: str | None, site_name: str | None, url: str) -> str:
+    """The visible headline when it agrees with a declared title, else the best declared title without its site suffix."""
+    names = site_names(site_name, url)
+    declared = [strip_site_suffix(t, names) for t in page.titles + [clean_text(fallback)]]
+    declared = [t for t in declared if t and not site_like(t, names)]
+    keys = {title_key(t) for t in declared}
+    headings = [h for h in page.h1s if title_key(h) and not site_like(h, names)]
+    for heading in headings:
+        if agrees(title_key(heading), keys):
+            return limit_title(heading)
+    for heading in page.h2s:
+        if title_key(heading) in keys:
+            return limit_title(heading)
+    for heading in headings:
+        if len(heading.split()) >= 2:
+            return limit_title(heading)
+    return limit_title(declared[0]) if declared else ""
+
+
+def agrees(key: str, keys: set[str]) -> bool:
+    """Same words, or one a long prefix of the other ("Headline" and "Headline: a subtitle")."""
+    return key in keys or any(
+        min(len(key), len(other)) >= 12 and (other.startswith(key) or key.startswith(other)) for other in keys
+    )
+
+
+def title_key(text: str) -> str:
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
+
+
+def strip_site_suffix(title: str, names: set[str]) -> str:
+    """Drop a trailing or leading site name ("Story | Site"), only when the site is known."""
+    parts = TITLE_SEPARATOR.split(title)  # [text, separator, text, separator, text]
+    while len(parts) > 2 and site_like(parts[-1], names):
+        del parts[-2:]
+    while len(parts) > 2 and site_like(parts[0], names):
+        del parts[:2]
+    return "".join(parts).strip()
+
+
+def site_names(site_name: str | None, url: str) -> set[str]:
+    """The site's name as the page declares it and as its address spells it, compacted."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    names = {compact(site_name), compact(host), compact(host.rsplit(".", 1)[0])}
+    names.update(compact(label) for label in host.split(".")[:-1] if len(label) >= 4)
+    names.discard("")
+    return names
+
+
+def site_like(part: str, names: set[str]) -> bool:
+    key = compact(part)
+    return bool(key) and any(key == name or (len(name) >= 4 and (key.startswith(name) or name.startswith(key) and len(key) >= 4)) for name in names)
+
+
+def compact(text: str | None) -> str:
+    return "".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text or "").casefold()))
+
+
+def limit_title(title: str) -> str:
+    title = clean_text(title)
+    if len(title) <= MAX_TITLE:
+        return title
+    return title[: MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
+
+
+# ---------------------------------------------------------------------------- authors
+
+
+BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:written|posted|published|reported|reviewed|edited|words|text|photos?|story|article)\s+)?"
+    r"(?:by|from|von|par|por|автор(?:и|ка)?|від)(?:\s*:\s*|\s+)|^\s*(?:authors?|автор(?:и|ка)?)(?:\s*:\s*|\s+)",
+    re.IGNORECASE,
+)
+NAME_SPLIT = re.compile(r"\s*(?:;|\||\n|&|\band\b|\bund\b|\bet\b|\bі\b|\bи\b|\bта\b)\s*", re.IGNORECASE)
+MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t|tember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+DATE_WORDS = re.compile(
+    rf"^(?:{MONTHS}|may|mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+    rf"|today|yesterday)\b",
+    re.IGNORECASE,
+)
+TRAILING_JUNK = re.compile(
+    rf"\s+(?:last\s+updated|updated|published|posted|on|in|at)\b.*$"
+    rf"|\s+(?:{MONTHS})\.?(?:\s+\d.*)?$|\s+may\s+\d.*$|\s*[•·|→].*$|\s+[-–—]\s+.*$|\s+\d.*$",
+    re.IGNORECASE,
+)
+ROLE_WORDS = {
+    "staff", "writer", "editor", "editors", "reporter", "correspondent", "contributor", "columnist", "author",
+    "senior", "associate", "contributing", "managing", "editorial", "team", "desk", "news", "former",
+    "photographer", "producer", "director", "manager", "ceo", "cto", "founder", "cofounder", "co",
+    "expert", "specialist", "consultant", "chief", "head", "lead", "content", "marketing", "sponsored",
+    "md", "phd", "rd", "dr", "ms", "ma", "mba", "jr", "sr", "cpa", "rn", "lcsw", "admin", "the", "of",
+}
+"""A fragment made only of these words is a role, not a name ("Staff Writer", "MD")."""
+ROLE_STARTS = {
+    "former", "senior", "co", "cofounder", "founder", "ceo", "cto", "chief", "head", "consultant", "editor",
+    "writer", "reporter", "correspondent", "columnist", "photographer", "producer", "director", "manager",
+    "specialist", "marketer",
+}
+"""A role after a name ends the name ("Liz Kenny Former McKinsey Consultant")."""
+JUNK_WORDS = {"see", "all", "more", "about", "articles", "posts", "learn", "view", "read", "follow", "share", "comments"}
+NOT_A_NAME = re.compile(r"https?://|www\.|^\W*$|\d{3,}|[{}<>=]")
+BYLINE_XPATH = (
+    './/*[@itemprop="author"]'
+    '|.//a[@rel="author"]'
+    '|.//a[contains(@href, "/author/") or contains(@href, "/authors/")]'
+    '|.//*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "author__name")'
+    ' or contains(@class, "post-author") or contains(@class, "article-author")]'
+    '|.//*[self::p or self::span or self::div or self::li or self::address]'
+    '[string-length(normalize-space(.)) < 90][starts-with(translate(normalize-space(.), "BYWRITEN", "bywriten"), "by ")'
+    ' or starts-with(translate(normalize-space(.), "BYWRITEN", "bywriten"), "written by")]'
+)
+
+
+def visible_bylines(tree: HtmlElement) -> list[str]:
+    """Author strings shown on the page itself, in document order, comments excluded."""
+    found = []
+    for element in tree.xpath(BYLINE_XPATH):
+        if element.xpath('ancestor-or-self::*[contains(@class, "comment") or self::footer or self::nav]'):
+            continue
+        names = element.xpath('.//*[@itemprop="name"]') if element.get("itemprop") == "author" else []
+        text = clean_text(" ".join((names[0] if names else element).itertext()))
+        if 2 < len(text) <= 90:
+            found.append(text)
+        if len(found) >= 5:
+            break
+    return found
+
+
+def choose_authors(page: PageMetadata, *, fallback: str | None, site_name: str | None) -> tuple[str, ...]:
+    """The first source naming people; an organisation only when no source names a person."""
+    organisations = {compact(site_name), *map(compact, page.organisations)} - {""}
+    first: tuple[str, ...] = ()
+    for raw in [*page.authors, *page.bylines, *([fallback] if fallback else [])]:
+        names = normalise_authors(raw)
+        if not names:
+            continue
+        first = first or names
+        if not all(compact(name) in organisations for name in names):
+            return names
+    return first
+
+
+def normalise_authors(raw: str | None) -> tuple[str, ...]:
+    """Split and clean an author string: "By A. Smith and B. Jones, Staff Writer" -> ("A. Smith", "B. Jones")."""
+    if not raw:
+        return ()
+    text = clean_text(raw)[:1000]
+    names: list[str] = []
+    for chunk in NAME_SPLIT.split(text):
+        # "Name, Role" or "Name, Name": keep the parts that are names
+        for part in chunk.split(","):
+            name = clean_name(part)
+            if name and name.casefold() not in {n.casefold() for n in names}:
+                names.append(name)
+    return tuple(names[:MAX_AUTHORS])
+
+
+def clean_name(part: str) -> str:
+    """One person's name from a byline fragment, or "" when it is a role, a date or page furniture."""
+    part = BYLINE_PREFIX.sub("", part.strip())
+    part = TRAILING_JUNK.sub("", part).strip(" ,.-–—:|()")
+    if not re.search(r"[^\W\d_]{2}", part) or NOT_A_NAME.search(part) or DATE_WORDS.match(part):
+        return ""
+    words = part.split()
+    lowered = [w.strip(".").casefold() for w in words]
+    if set(lowered) & JUNK_WORDS:
+        return ""
+    if all(re.sub(r"\W", "", word).removesuffix("s") in ROLE_WORDS or word in ROLE_WORDS for word in lowered):
+        return ""
+    for i, word in enumerate(lowered[2:], start=2):
+        if re.sub(r"\W", "", word) in ROLE_STARTS:
+            words = words[:i]
+            break
+    # avatar initials before the name: "CM Craig McCarthy"
+    if len(words) >= 3 and words[0].isupper() and words[0] == "".join(w[0] for w in words[1:len(words[0]) + 1]):
+        words = words[1:]
+    # an organisation in capitals after the name: "Brian Truitt USA TODAY"
+    while len(words) > 2 and words[-1].isupper() and len(words[-1]) > 1 and not words[-2].isupper():
+        words = words[:-1]
+    while len(words) > 2 and words[-1].isupper() and len(words[-1]) > 1:
+        words = words[:-1]
+    if not words or len(words) > 6 or len(" ".join(words)) > 80:
+        return ""
+    name = " ".join(words)
+    if name.isupper() or name.islower():
+        name = name.title() if not re.search(r"[@._]", name) else name
+    return name
+
+
+# ---------------------------------------------------------------------------- date
+
+
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})\b")
+URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])(?:[/_-](0?[1-9]|[12]\d|3[01]))?(?:/|[_-]|$)")
+
+
+def choose_date(page: PageMetadata, *, fallback: str | None, url: str, fetched_on: date | None) -> date | None:
+    """The first declared publication date that is sane, else trafilatura's guess."""
+    for raw in [*page.published, *page.visible_dates[:1], *([fallback] if fallback else [])]:
+        parsed = parse_date(raw)
+        if parsed and plausible_date(parsed, url=url, fetched_on=fetched_on):
+            return parsed
+    return None
+
+
+def parse_date(raw: str | None) -> date | None:
+    """A calendar date from ISO text ("2024-03-14T09:30:00Z"), "14.03.2024", or words ("March 14, 2024")."""
+    if not raw or len(raw) > 100:
+        return None
+    try:
+        match = ISO_DATE.search(raw)
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        match = DOTTED_DATE.search(raw)
+        if match:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        if re.search(r"\b(?:19|20)\d{2}\b", raw) and re.search(r"[^\W\d_]{3}", raw):
+            return dateutil_parser.parse(raw, fuzzy=True, default=datetime(1900, 1, 1)).date()
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return None
+
+
+def url_date(url: str) -> date | None:
+    match = URL_DATE.search(urlsplit(url).path)
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3] or 1))
+    except ValueError:
+        return None
+
+
+def plausible_date(value: date, *, url: str, fetched_on: date | None) -> bool:
+    """Reject dates after the fetch or well before the date in the page's own address."""
+    today = fetched_on or date.today()
+    if value > today + timedelta(days=1) or value.year < 1990:
+        return False
+    from_url = url_date(url)
+    return from_url is None or value >= from_url - timedelta(days=31)
+
+
+# ---------------------------------------------------------------------------- language
+
+
+UK_LETTERS = set("іїєґ")
+RU_LETTERS = set("ыэъё")
+STOPWORDS = {
+    "en": {"the", "and", "of", "to", "in", "is", "that", "for", "it", "with", "as", "was", "on", "are", "this", "be", "by", "have", "from"},
+    "uk": {"і", "й", "що", "не", "на", "та", "до", "як", "це", "від", "для", "за", "але", "його", "було", "який", "також", "або", "ще", "вже"},
+    "ru": {"и", "что", "не", "на", "как", "это", "от", "для", "за", "но", "его", "было", "который", "также", "или", "еще", "уже", "он", "по", "из"},
+    "de": {"der", "die", "und", "das", "ist", "nicht", "mit", "den", "ein", "eine", "zu", "auf", "sich", "auch", "dem", "für"},
+    "fr": {"le", "la", "les", "et", "des", "est", "une", "dans", "que", "pour", "pas", "du", "qui", "sur", "au", "avec"},
+    "es": {"el", "la", "los", "las", "y", "que", "del", "en", "una", "por", "con", "para", "es", "se", "no", "al"},
+    "it": {"il", "di", "che", "la", "e", "per", "una", "sono", "della", "non", "con", "gli", "del", "nel", "anche", "è"},
+    "pt": {"o", "a", "os", "que", "de", "não", "uma", "para", "com", "do", "da", "em", "se", "por", "mais", "é"},
+    "nl": {"de", "het", "een", "en", "van", "is", "dat", "niet", "op", "te", "zijn", "voor", "met", "ook", "er", "maar"},
+    "pl": {"i", "w", "nie", "się", "na", "że", "jest", "do", "to", "z", "jak", "ale", "co", "po", "przez", "oraz"},
+}
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def detect_language(text: str) -> str | None:
+    """A two-letter language code from letters and common words, or None when unsure."""
+    sample = text[:20_000].casefold()
+    letters = [ch for ch in sample if ch.isalpha()]
+    if len(letters) < 20:
+        return None
+    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in letters)
+    latin = sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters)
+    words = WORD.findall(sample)
+    if cyrillic > 0.5 * len(letters):
+        uk = sum(ch in UK_LETTERS for ch in letters) + 3 * sum(w in STOPWORDS["uk"] - STOPWORDS["ru"] for w in words)
+        ru = sum(ch in RU_LETTERS for ch in letters) + 3 * sum(w in STOPWORDS["ru"] - STOPWORDS["uk"] for w in words)
+        return decide({"uk": uk, "ru": ru}, minimum=3)
+    if latin > 0.5 * len(letters):
+        scores = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items() if lang not in {"uk", "ru"}}
+        return decide(scores, minimum=max(3, len(words) // 25))
+    return None
+
+
+def decide(scores: dict[str, int], *, minimum: int) -> str | None:
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    return best if top >= minimum and top >= 2 * second else None
+
+
+def language_code(value: str) -> str | None:
+    code = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def choose_language(declared: list[str], text: str) -> str | None:
+    """The declared language unless the text plainly says otherwise (templates often keep "en")."""
+    detected = detect_language(text)
+    codes = [code for code in (language_code(value) for value in declared) if code]
+    if detected and (not codes or codes[0] != detected):
+        return detected
+    return codes[0] if codes else None
+
+
+# ---------------------------------------------------------------------------- text helpers
+
+
+def clean_text(text: str | None) -> str:
+    """Whitespace collapsed, control characters and stray markup removed."""
+    if not text:
+        return ""
+    text = html.unescape(html.unescape(text)) if "&" in text else text
+    text = re.sub(r"<(script|style)\b.*?(?:</\1\s*>|$)", " ", text, flags=re.IGNORECASE | re.DOTALL)
+    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n")
+    return " ".join(text.split())
+
+
+def has_prose(text: str) -> bool:
+    """Whether the text holds running sentences rather than menu items, form labels and link lists."""
+    prose = [line for line in (line.strip() for line in text.splitlines()) if len(line) >= PROSE_LINE_CHARS]
+    distinct_words = set(WORD.findall(" ".join(prose).casefold()))
+    return sum(map(len, prose)) >= MIN_PROSE_CHARS and len(distinct_words) >= MIN_PROSE_WORDS
+
+
+def first_line(text: str) -> str:
+    return limit_title(text.strip().splitlines()[0]) if text.strip() else ""

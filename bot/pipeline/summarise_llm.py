@@ -1,0 +1,412 @@
+"""Briefs by a language model: a translated title and a 3–5 sentence summary in the chat's language.
+
+`LlmSummariser` talks to any OpenAI-compatible chat-completions endpoint (POST
+{base_url}/chat/completions: OpenAI, Ollama, llama.cpp, vLLM, ...) and asks for a JSON object
+{"title", "summary"} under a strict JSON schema. The instructions are `PROMPT` below, in one place.
+
+A reply is used only when it passes `check_brief`: a JSON object with a non-empty title and summary,
+in the asked language (judged by its letters), of bounded length and 2–6 sentences. A reply that
+fails is asked for once more. Whatever goes wrong ends in the extractive summary of the article,
+with `Summary.fallback_reason` saying why, one of:
+
+    llm: daily token budget spent
+    llm: no answer within 60 s                         a request timed out (not retried)
+    llm: gave up after 180 s                           the whole call, retries included, took too long
+    llm: could not reach the endpoint (ConnectError)   refused connection, DNS, broken TLS (not retried)
+    llm: the endpoint answered HTTP 503, 3 times       429 and 5xx are retried with backoff
+    llm: the endpoint asked to wait 600 s (HTTP 429)   a Retry-After longer than the call may last
+    llm: the endpoint answered HTTP 401                other errors are not retried
+    llm: the endpoint's response is not a chat completion
+    llm: reply is not a JSON object                    ... and the other `InvalidReply` reasons:
+    llm: reply has an empty title / summary, reply in the wrong language (expected uk),
+    llm: reply too long (summary over 1500 characters), summary has 9 sentences (expected 2–6)
+
+Tokens are counted per UTC day by `TokenBudget`, in the database; once a day's budget is spent no
+request is made until the next day. The API key goes only into the Authorization header of each
+request; it is never logged or shown in a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import httpx
+
+from bot.config import Settings
+from bot.pipeline.models import Article, Summary
+from bot.pipeline.summarise import split_sentences, summarise_extractive
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+PROMPT = """\
+You write briefs for a news-monitoring desk. Read the article the user sends and answer with one
+JSON object with two fields, "title" and "summary", both written in {language}.
+
+- "title": the article's title translated into {language}. Keep its meaning; add nothing.
+- "summary": 3 to 5 sentences in {language} saying what the article reports.
+- Attribute claims to whoever makes them: the article's authors, the publication, or the analysts,
+  officials and witnesses it quotes ({attributions}). Never state their claims as established fact.
+- Use only what the article says. Do not add facts, numbers, dates, names or background of your
+  own; leave out what is unclear.
+- Write names of people, places and organisations the way {language} texts spell them
+  ({names}).
+- Plain text only: no Markdown, lists, links or quotation of the whole title in the summary.
+"""
+
+ARTICLE = """\
+Title: {title}
+Publication: {site}
+Authors: {authors}
+Published: {published}
+Language of the article: {article_language}
+
+Article text:
+{text}
+"""
+
+RETRY = """Your previous answer could not be used: {problem}. Answer again with only the JSON object, the
+title and a summary of 3 to 5 sentences, both in {language}.
+"""
+
+
+@dataclass(frozen=True)
+class TargetLanguage:
+    name: str
+    attributions: str
+    names: str
+    script: str
+    """"cyrillic" or "latin": the letters most of a reply must be written in."""
+
+
+LANGUAGES = {
+    "uk": TargetLanguage(
+        name="Ukrainian",
+        attributions='"за словами автора", "як пише видання", "на думку аналітика …", "стверджує …"',
+        names="Ukrainian transliteration: Keir Starmer → Кір Стармер, Washington → Вашингтон",
+        script="cyrillic",
+    ),
+    "en": TargetLanguage(
+        name="English",
+        attributions='"according to the author", "the outlet reports", "analyst … says", "… claims"',
+        names="the usual English spelling: Київ → Kyiv, Харків → Kharkiv",
+        script="latin",
+    ),
+}
+
+BRIEF_SCHEMA = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "brief",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {"title": {"type": "string"}, "summary": {"type": "string"}},
+            "required": ["title", "summary"],
+            "additionalProperties": False,
+        },
+    },
+}
+TEMPERATURE = 0.2
+MAX_REPLY_TOKENS = 1500
+MAX_TITLE_CHARS, MAX_SUMMARY_CHARS = 300, 1500
+MIN_SENTENCES, MAX_SENTENCES = 2, 6
+MAX_INPUT_TITLE_CHARS = 500
+MIN_SCRIPT_SHARE = 0.6
+"""At least this share of a reply's letters must be in the target language's script."""
+UKRAINIAN_LETTERS, RUSSIAN_LETTERS = "іїєґ", "ыэъё"
+MAX_ATTEMPTS = 3
+"""Requests per reply when the endpoint answers 429 or 5xx."""
+BUDGET_SPENT = "daily token budget spent"
+
+
+class LlmFailure(Exception):
+    """No usable brief came back; str() is the reason, recorded after "llm: "."""
+
+
+class InvalidReply(LlmFailure):
+    """The endpoint answered, but not with a brief we can use; it is asked once more."""
+
+
+@dataclass(frozen=True)
+class Brief:
+    title: str
+    summary: str
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class TokenBudget:
+    """Tokens spent on the model per UTC day, kept in the database; a limit of 0 means none."""
+
+    def __init__(
+        self, repository: Repository, daily_limit: int, *, today: Callable[[], date] = utc_today
+    ) -> None:
+        self.repository = repository
+        self.daily_limit = daily_limit
+        self._today = today
+        self._reported: date | None = None
+
+    async def allows(self) -> bool:
+        """True while today's budget is not spent; says so in the log once a day when it is."""
+        if self.daily_limit <= 0:
+            return True
+        day = self._today()
+        used = await self.repository.llm_tokens_used(day)
+        if used < self.daily_limit:
+            return True
+        if self._reported != day:
+            self._reported = day
+            log.warning(
+                "language-model budget spent for %s (%d of %d tokens): extractive summaries until 00:00 UTC",
+                day, used, self.daily_limit,
+            )
+        return False
+
+    async def spend(self, tokens: int) -> int:
+        """Count tokens against today; return today's total."""
+        return await self.repository.add_llm_tokens(self._today(), tokens)
+
+
+class LlmSummariser:
+    """A `Summariser` that asks an OpenAI-compatible endpoint for a translated brief."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout: float = 60.0,
+        max_input_chars: int = 12_000,
+        concurrency: int = 2,
+        budget: TokenBudget | None = None,
+        client: httpx.AsyncClient | None = None,
+        deadline: float | None = None,
+        backoff: float = 1.0,
+    ) -> None:
+        """`deadline` bounds one call, retries included (default 3 × timeout); `backoff` is the first wait."""
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.timeout = timeout
+        self.max_input_chars = max_input_chars
+        self.deadline = deadline if deadline is not None else 3 * timeout
+        self.backoff = backoff
+        self.budget = budget
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._owns_client = client is None
+        # Its own client, not the fetcher's: that one refuses private addresses such as a local model.
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, repository: Repository, client: httpx.AsyncClient | None = None
+    ) -> LlmSummariser:
+        """The summariser the LLM_* settings describe, counting tokens in `repository`."""
+        return cls(
+            base_url=settings.llm_base_url,
+            model=settings.llm_model,
+            api_key=settings.llm_api_key,
+            timeout=settings.llm_timeout,
+            max_input_chars=settings.llm_max_input_chars,
+            concurrency=settings.llm_concurrency,
+            budget=TokenBudget(repository, settings.llm_daily_token_budget),
+            client=client,
+        )
+
+    def __repr__(self) -> str:
+        return f"LlmSummariser(url={self.url!r}, model={self.model!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def summarise(self, article: Article, *, language: str) -> Summary:
+        """A translated brief of `article` in `language`, or its extractive summary and the reason."""
+        if language not in LANGUAGES:
+            raise ValueError(f"no briefs in {language!r}; one of {', '.join(LANGUAGES)}")
+        messages = build_messages(article, language=language, max_input_chars=self.max_input_chars)
+        # A slot is held for the whole call, backoff included: while the endpoint is asking us
+        # to slow down, the other calls wait too.
+        async with self._slots:
+            try:
+                async with asyncio.timeout(self.deadline) as scope:
+                    brief = await self._ask(messages, language, give_up_at=scope.when() or 0.0)
+            except TimeoutError:
+                reason = f"gave up after {self.deadline:g} s"
+            except LlmFailure as failure:
+                reason = str(failure)
+            else:
+                return Summary(brief.summary, language=language, source="llm", title_translated=brief.title)
+        if reason != BUDGET_SPENT:
+            log.info("language-model brief of %r not used: %s", article.title[:80], reason)
+        text = await asyncio.to_thread(summarise_extractive, article.text)
+        return Summary(text, language=article.language, source="extractive", fallback_reason=f"llm: {reason}")
+
+    async def _ask(self, messages: list[dict[str, str]], language: str, *, give_up_at: float) -> Brief:
+        """Ask for a brief; a reply that fails `check_brief` is asked for once more."""
+        for attempt in (1, 2):
+            if self.budget is not None and not await self.budget.allows():
+                raise LlmFailure(BUDGET_SPENT)
+            try:
+                return check_brief(await self._complete(messages, give_up_at=give_up_at), language)
+            except InvalidReply as problem:
+                if attempt == 2:
+                    raise
+                log.info("language-model reply refused (%s); asking once more", problem)
+                note = RETRY.format(problem=problem, language=LANGUAGES[language].name)
+                messages = [*messages, {"role": "user", "content": note}]
+        raise AssertionError("unreachable")
+
+    async def _complete(self, messages: list[dict[str, str]], *, give_up_at: float) -> str:
+        """One chat completion's content; 429 and 5xx are retried, honouring Retry-After."""
+        payload = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": TEMPERATURE,
+            "max_tokens": MAX_REPLY_TOKENS,
+            "response_format": BRIEF_SCHEMA,
+        }
+        loop = asyncio.get_running_loop()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                response = await self._client.post(
+                    self.url, json=payload, headers=self._headers, timeout=self.timeout
+                )
+            except httpx.TimeoutException:
+                raise LlmFailure(f"no answer within {self.timeout:g} s") from None
+            except httpx.TransportError as error:
+                raise LlmFailure(f"could not reach the endpoint ({type(error).__name__})") from None
+            status = response.status_code
+            if status == 429 or status >= 500:
+                if attempt == MAX_ATTEMPTS:
+                    raise LlmFailure(f"the endpoint answered HTTP {status}, {MAX_ATTEMPTS} times")
+                wait = _retry_after(response)
+                if wait is None:
+                    wait = self.backoff * 2 ** (attempt - 1)
+                if loop.time() + wait > give_up_at:
+                    raise LlmFailure(f"the endpoint asked to wait {wait:g} s (HTTP {status})")
+                await asyncio.sleep(wait)
+                continue
+            if status != 200:
+                raise LlmFailure(f"the endpoint answered HTTP {status}")
+            return await self._content(response, messages)
+        raise AssertionError("unreachable")
+
+    async def _content(self, response: httpx.Response, messages: list[dict[str, str]]) -> str:
+        """The reply's text, after counting the tokens it cost."""
+        try:
+            data = response.json()
+            content = data["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise InvalidReply("the endpoint's response is not a chat completion") from None
+        content = content if isinstance(content, str) else ""
+        usage = data.get("usage") if isinstance(data, dict) else None
+        tokens = usage.get("total_tokens") if isinstance(usage, dict) else None
+        if not isinstance(tokens, int) or tokens < 0:
+            # No usage reported: about four characters a token, question and answer together.
+            tokens = (sum(len(message["content"]) for message in messages) + len(content)) // 4
+        if self.budget is not None:
+            await self.budget.spend(tokens)
+        return content
+
+
+def build_messages(article: Article, *, language: str, max_input_chars: int) -> list[dict[str, str]]:
+    """The chat messages asking for a brief of `article` in `language`."""
+    target = LANGUAGES[language]
+    system = PROMPT.format(language=target.name, attributions=target.attributions, names=target.names)
+    user = ARTICLE.format(
+        title=" ".join(article.title.split())[:MAX_INPUT_TITLE_CHARS] or "(none)",
+        site=article.site_name or "(unknown)",
+        authors=", ".join(article.authors) or "(not named)",
+        published=article.published_date.isoformat() if article.published_date else "(unknown)",
+        article_language=article.language or "(unknown)",
+        text=clip_text(article.text, max_input_chars),
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s")
+
+
+def clip_text(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a paragraph or sentence end where there is one."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]  # one more, so a boundary just after the limit still counts
+    paragraph = max(head.rfind("\n\n"), head.rfind("\n"))
+    if paragraph >= limit * 0.8:
+        return head[:paragraph].rstrip()
+    sentence = max((match.end() for match in _SENTENCE_END.finditer(head)), default=-1)
+    if sentence >= limit // 2:
+        return head[:sentence].rstrip()
+    space = head.rfind(" ", 0, limit)
+    return head[: space if space >= limit // 2 else limit].rstrip()
+
+
+def check_brief(content: str, language: str) -> Brief:
+    """The brief in a model's reply; InvalidReply says what is wrong with it."""
+    text = content.strip()
+    if text.startswith("```"):  # some local models fence their JSON in spite of the schema
+        text = text.strip("`").removeprefix("json").strip()
+    if not text:
+        raise InvalidReply("empty reply")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidReply("reply is not a JSON object") from None
+    if not isinstance(data, dict):
+        raise InvalidReply("reply is not a JSON object")
+    title, summary = data.get("title"), data.get("summary")
+    for name, value in (("title", title), ("summary", summary)):
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidReply(f"reply has an empty {name}")
+    title, summary = " ".join(title.split()), summary.strip()
+    if len(summary) > MAX_SUMMARY_CHARS:
+        raise InvalidReply(f"reply too long (summary over {MAX_SUMMARY_CHARS} characters)")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidReply(f"reply too long (title over {MAX_TITLE_CHARS} characters)")
+    if not is_in_language(f"{title}\n{summary}", language):
+        raise InvalidReply(f"reply in the wrong language (expected {language})")
+    sentences = len(split_sentences(summary))
+    if not MIN_SENTENCES <= sentences <= MAX_SENTENCES:
+        raise InvalidReply(f"summary has {sentences} sentences (expected {MIN_SENTENCES}–{MAX_SENTENCES})")
+    return Brief(title, summary)
+
+
+def is_in_language(text: str, language: str) -> bool:
+    """Whether `text` is written in `language`, judged by its letters alone."""
+    letters = [char for char in text.lower() if char.isalpha()]
+    if not letters:
+        return False
+    cyrillic = sum("\u0400" <= char <= "\u04ff" for char in letters)
+    latin = sum(char.isascii() or "\u00c0" <= char <= "\u024f" for char in letters)
+    if LANGUAGES[language].script == "latin":
+        return latin >= MIN_SCRIPT_SHARE * len(letters)
+    ukrainian = sum(char in UKRAINIAN_LETTERS for char in letters)
+    russian = sum(char in RUSSIAN_LETTERS for char in letters)
+    return cyrillic >= MIN_SCRIPT_SHARE * len(letters) and ukrainian > russian
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The wait a Retry-After header asks for, in seconds (the HTTP-date form is ignored)."""
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return None
+
+
+__all__ = [
+    "PROMPT", "Brief", "InvalidReply", "LlmFailure", "LlmSummariser", "TokenBudget",
+    "build_messages", "check_brief", "clip_text", "is_in_language",
+]

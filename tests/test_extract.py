@@ -1,0 +1,276 @@
+"""extract_article on hand-written article pages, and its helpers on tables that include hostile input."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.pipeline.errors import NoArticle
+from bot.pipeline.extract import (
+    choose_language,
+    decode_html,
+    detect_language,
+    extract_article,
+    normalise_authors,
+    parse_date,
+    plausible_date,
+    site_names,
+    strip_site_suffix,
+)
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+FETCHED_ON = date(2024, 12, 1)
+
+
+def extract(name: str, url: str, encoding: str | None = None):
+    return extract_article((PAGES / name).read_bytes(), url, encoding, fetched_on=FETCHED_ON)
+
+
+def test_english_news_article_with_json_ld() -> None:
+    article = extract("en_news_jsonld.html", "https://ledger.example/news/harbour-barrier", "utf-8")
+
+    assert article.title == "Harbour council approves flood barrier after decade of delays"
+    assert article.authors == ("Margaret Okafor", "Tomasz Wielicki")
+    assert article.published_date == date(2024, 3, 14)
+    assert article.site_name == "The Coastal Ledger"
+    assert article.language == "en"
+    assert article.description == "Councillors voted 9-2 to fund a tidal barrier at the mouth of the harbour."
+    assert "voted nine to two on Wednesday night" in article.text
+    assert "insurance premiums until the barrier was finished" in article.text
+    for unwanted in ("Subscribe today", "Most read", "Ferry timetable", "All rights reserved", "Privacy policy"):
+        assert unwanted not in article.text
+
+
+def test_ukrainian_article() -> None:
+    article = extract("uk_article.html", "https://misto.example/novyny/biblioteka", "utf-8")
+
+    assert article.title == "У Львові відкрили оновлену бібліотеку для дітей"
+    assert article.authors == ("Олена Петренко",)
+    assert article.published_date == date(2024, 9, 2)
+    assert article.language == "uk"
+    assert "фонд поповнили більш ніж трьома тисячами" in article.text
+    assert "Усі права захищено" not in article.text
+    assert "Контакти" not in article.text
+
+
+def test_russian_windows_1251_page_without_charset_is_readable() -> None:
+    body = (PAGES / "ru_cp1251_no_charset.html").read_bytes()
+    assert b"charset" not in body.lower()
+
+    article = extract_article(body, "https://agro.example/news/grechiha", None, fetched_on=FETCHED_ON)
+
+    assert article.title == "Фермеры Поволжья собрали рекордный урожай гречихи"
+    assert article.language == "ru"
+    assert "Средняя урожайность в регионе превысила четырнадцать центнеров" in article.text
+    assert "\ufffd" not in article.text
+    assert "Перепечатка материалов" not in article.text
+
+
+def test_russian_page_with_the_charset_given_by_the_fetcher() -> None:
+    article = extract("ru_cp1251_no_charset.html", "https://agro.example/news/grechiha", "windows-1251")
+
+    assert "рекордный урожай гречихи" in article.title
+
+
+def test_page_with_comments_and_read_more_boxes() -> None:
+    article = extract("comments_and_read_more.html", "https://valley.example/arts/regal-cinema", "utf-8")
+
+    assert article.title == "Why the town's last cinema is staying open"
+    assert article.authors == ("Daniel Fry",)
+    assert article.published_date == date(2023, 11, 20)
+    assert "raised enough through small donations" in article.text
+    assert "live broadcasts of theatre and concerts" in article.text
+    for unwanted in (
+        "Festival line-up announced",
+        "Read more:",
+        "You may also like",
+        "Bakery wins regional award",
+        "first date at the Regal",
+        "parking situation",
+        "Leave a Reply",
+    ):
+        assert unwanted not in article.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        (PAGES / "login_page.html").read_bytes(),
+        b"",
+        b"   ",
+        b"<html><body></body></html>",
+        b"\x00\x01\x02 binary junk \xff\xfe",
+        b"<html><body><nav>" + b"<a href='/x'>Cheap deals</a> " * 300 + b"</nav></body></html>",
+    ],
+    ids=["login-and-link-farm", "empty", "blank", "empty-body", "binary", "link-farm"],
+)
+def test_pages_without_an_article_raise_no_article(body: bytes) -> None:
+    with pytest.raises(NoArticle, match="no article text found"):
+        extract_article(body, "https://portal.example/login", fetched_on=FETCHED_ON)
+
+
+BUDGET_STORY = "".join(
+    f"<p>{sentence}</p>"
+    for sentence in (
+        "The committee heard evidence from residents about the proposed changes to the bus routes on Monday.",
+        "Several speakers said the number 12 service was the only way for older people to reach the hospital.",
+        "Officers replied that passenger numbers had fallen by a third since the pandemic and costs had risen.",
+        "A final decision on the timetable is expected when the full council meets again next month.",
+    )
+)
+
+
+def test_hostile_headline_is_cleaned_and_bounded() -> None:
+    headline = "Headline " * 600
+    page = (
+        f"<html><head><title>&lt;script&gt;alert(1)&lt;/script&gt;Budget vote</title></head><body>"
+        f"<article><h1>{headline}</h1>{BUDGET_STORY}</article></body></html>"
+    )
+    article = extract_article(page.encode(), "https://news.example/budget", "utf-8", fetched_on=FETCHED_ON)
+
+    assert len(article.title) <= 300
+    assert "<script>" not in article.title
+    assert "committee heard evidence" in article.text
+
+
+def test_script_in_title_is_not_returned_as_markup() -> None:
+    page = (
+        "<html><head><title>Budget &lt;script&gt;alert(1)&lt;/script&gt; agreed | Town News</title>"
+        '<meta property="og:site_name" content="Town News"></head>'
+        f"<body><article>{BUDGET_STORY}</article></body></html>"
+    )
+    article = extract_article(page.encode(), "https://town.example/budget", "utf-8", fetched_on=FETCHED_ON)
+
+    assert "<script" not in article.title
+    assert "Town News" not in article.title
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("By Margaret Okafor", ("Margaret Okafor",)),
+        ("By Jane Doe and John Roe, Staff Writers", ("Jane Doe", "John Roe")),
+        ("Jane Doe; John Roe", ("Jane Doe", "John Roe")),
+        ("Written by: Elise Nass", ("Elise Nass",)),
+        ("Posted by Idle Cartulary", ("Idle Cartulary",)),
+        ("Liz Kenny Former McKinsey Consultant", ("Liz Kenny",)),
+        ("Jordana Cepelewicz December 3, 2024", ("Jordana Cepelewicz",)),
+        ("Tom May", ("Tom May",)),
+        ("Rui Ma, Heba Ledwon & Suparn Patra", ("Rui Ma", "Heba Ledwon", "Suparn Patra")),
+        ("Podium Staff", ("Podium Staff",)),
+        ("JANE DOE", ("Jane Doe",)),
+        ("Автор: Олена Петренко", ("Олена Петренко",)),
+        ("Staff Writer", ()),
+        ("https://example.com/author/jane", ()),
+        ("Sat, 20 Dec", ()),
+        ("", ()),
+        ("<script>alert(1)</script>", ()),
+        ("A " * 3000, ()),
+    ],
+)
+def test_normalise_authors(raw: str, expected: tuple[str, ...]) -> None:
+    assert normalise_authors(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "url", "expected"),
+    [
+        ("Flood barrier approved | The Coastal Ledger", "The Coastal Ledger", "https://ledger.example/a", "Flood barrier approved"),
+        ("Flood barrier approved - Coastal Ledger", None, "https://www.coastalledger.com/a", "Flood barrier approved"),
+        ("The Coastal Ledger | Flood barrier approved", "The Coastal Ledger", "https://ledger.example/a", "Flood barrier approved"),
+        ("Flood barrier – a decade late | Opinion", "The Coastal Ledger", "https://ledger.example/a", "Flood barrier – a decade late | Opinion"),
+        ("Flood barrier approved | Opinion", None, "https://ledger.example/a", "Flood barrier approved | Opinion"),
+        ("Plain headline", "The Coastal Ledger", "https://ledger.example/a", "Plain headline"),
+        ("The Coastal Ledger", "The Coastal Ledger", "https://ledger.example/a", "The Coastal Ledger"),
+    ],
+)
+def test_strip_site_suffix(title: str, site: str | None, url: str, expected: str) -> None:
+    assert strip_site_suffix(title, site_names(site, url)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "url", "ok"),
+    [
+        (date(2024, 3, 14), "https://news.example/story", True),
+        (date(2024, 12, 2), "https://news.example/story", True),  # a day ahead: time zones
+        (date(2025, 1, 10), "https://news.example/story", False),  # after the fetch
+        (date(1970, 1, 1), "https://news.example/story", False),
+        (date(2024, 3, 14), "https://news.example/2024/03/14/story", True),
+        (date(2024, 5, 1), "https://news.example/2024/03/14/story", True),  # updated later
+        (date(2019, 1, 1), "https://news.example/2024/03/14/story", False),  # far before its own address
+        (date(2024, 2, 20), "https://news.example/2024/03/story", True),
+    ],
+)
+def test_plausible_date(value: date, url: str, ok: bool) -> None:
+    assert plausible_date(value, url=url, fetched_on=FETCHED_ON) is ok
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024-03-14T09:30:00+00:00", date(2024, 3, 14)),
+        ("2024-03-14", date(2024, 3, 14)),
+        ("Опубликовано: 05.10.2023", date(2023, 10, 5)),
+        ("November 20, 2023", date(2023, 11, 20)),
+        ("2024-02-30", None),
+        ("yesterday", None),
+        ("", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_parse_date(raw: str, expected: date | None) -> None:
+    assert parse_date(raw) == expected
+
+
+ENGLISH = "The council said on Tuesday that the new bridge would open to traffic in the spring, and that the old one is to be kept for walkers."
+UKRAINIAN = "Міська рада повідомила у вівторок, що новий міст відкриють для руху навесні, а старий залишать для пішоходів. Це рішення ухвалили після громадських слухань."
+RUSSIAN = "Городской совет сообщил во вторник, что новый мост откроют для движения весной, а старый оставят для пешеходов. Это решение приняли после общественных слушаний."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ENGLISH, "en"),
+        (UKRAINIAN, "uk"),
+        (RUSSIAN, "ru"),
+        ("Der Stadtrat hat am Dienstag mitgeteilt, dass die neue Brücke im Frühjahr für den Verkehr geöffnet wird und die alte für Fußgänger bleibt.", "de"),
+        ("", None),
+        ("12345 67890 !!!", None),
+        ("OK", None),
+        ("<script>alert(1)</script>", None),
+        ("Київ", None),  # too short to be sure
+    ],
+)
+def test_detect_language(text: str, expected: str | None) -> None:
+    assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("declared", "text", "expected"),
+    [
+        (["uk"], UKRAINIAN, "uk"),
+        (["en-US"], UKRAINIAN, "uk"),  # a template's default lang loses to plain Ukrainian text
+        (["ru_RU"], RUSSIAN, "ru"),
+        (["fr-FR"], "Bonjour", "fr"),  # too little text to doubt the page
+        ([], "", None),
+        (["not a language!"], "", None),
+    ],
+)
+def test_choose_language(declared: list[str], text: str, expected: str | None) -> None:
+    assert choose_language(declared, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "expected"),
+    [
+        ("Привіт, світе".encode("utf-8"), "utf-8", "Привіт, світе"),
+        ("Привет, мир".encode("cp1251"), "windows-1251", "Привет, мир"),
+        ('<meta charset="windows-1251"><p>Привет</p>'.encode("cp1251"), None, '<meta charset="windows-1251"><p>Привет</p>'),
+        (RUSSIAN.encode("cp1251"), "no-such-codec", RUSSIAN),
+        (b"\xef\xbb\xbfhello", None, "hello"),
+    ],
+)
+def test_decode_html(body: bytes, encoding: str | None, expected: str) -> None:
+    assert decode_html(body, encoding) == expected
