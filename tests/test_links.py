@@ -76,3 +76,8 @@ def test_other_schemes_and_bad_ports_are_not_links(url: str) -> None:
 
 def test_bare_domain_with_port() -> None:
     assert canonicalise("example.com:8080/a") == "https://example.com:8080/a"
+
+
+@pytest.mark.parametrize("url", ["not a link at all", "https://exa mple.com/", "https://-bad-.com/"])
+def test_hosts_must_be_hostnames(url: str) -> None:
+    assert canonicalise(url) is None

@@ -30,6 +30,7 @@ _EXTRA_TRACKERS = frozenset({
     "yclid", "dclid", "wt.mc_id", "cmp", "share", "rss",
 })
 _OTHER_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
+_HOSTNAME = re.compile(r"(?:[^\W_](?:[\w-]*[^\W_])?\.)*[^\W_](?:[\w-]*[^\W_])?\.?")
 MAX_URL_LENGTH = 2048
 
 
@@ -54,6 +55,8 @@ def canonicalise(url: str) -> str | None:
         parts = urlsplit(url)
         parts.port  # raises ValueError for a port that is not a number
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        if not (_HOSTNAME.fullmatch(parts.hostname) or parts.netloc.startswith("[")):
             return None
         if len(url) > MAX_URL_LENGTH or parts.username or parts.password:
             return None

@@ -1,0 +1,131 @@
+"""The `newsdesk` command run as a user runs it: a subprocess, a local web server, a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import articles
+from tests.support.webserver import ConnectionRecorder, Exchange, WebServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("FETCH_", "NEWSDESK_", "LLM_", "TELEGRAM_"))}
+    return base | {"NEWSDESK_DB": str(tmp_path / "cli.db"), "FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
+                   "EXTRACT_WORKERS": "1", "FETCH_TOTAL_TIMEOUT": "5"} | overrides
+
+
+def newsdesk(tmp_path: Path, *args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=environment(tmp_path, **overrides),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_add_prints_a_card_and_a_repost_adds_nothing(tmp_path: Path, web: WebServer) -> None:
+    url = web.add("/cli/grain", articles.english_article(authors=("Maria Kovalenko", "Thomas Harris")))
+    result = newsdesk(tmp_path, "add", url)
+    assert result.returncode == 0, result.stderr
+    card = result.stdout
+    assert "Example Times — 20.11.2026" in card
+    assert "Maria Kovalenko, Thomas Harris" in card
+    assert "Black Sea grain exports hit a record" in card
+    assert "language: en" in card
+    assert "Grain exports through the Black Sea corridor" in card
+    again = newsdesk(tmp_path, "--json" if False else "add", f"{url}?utm_source=x#frag", "--json")
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert data["status"] == "done"
+    latest = newsdesk(tmp_path, "latest", "--json")
+    assert len(latest.stdout.splitlines()) == 1
+    assert len(web.requests_to("/cli/grain")) == 1
+
+
+def test_json_fields(tmp_path: Path, web: WebServer) -> None:
+    url = web.add("/cli/kyiv", articles.ukrainian_article())
+    added = json.loads(newsdesk(tmp_path, "add", url, "--json", "--chat=-1001234").stdout)
+    for field in ("id", "url", "canonical_url", "status", "failure_reason", "title", "authors", "site_name",
+                  "published_date", "language", "summary", "submitted_by", "fetched_at"):
+        assert field in added
+    assert added["language"] == "uk" and added["published_date"] == "2026-11-20" and added["authors"] == ["Олена Коваленко"]
+    shown = json.loads(newsdesk(tmp_path, "show", str(added["id"]), "--json", "--chat=-1001234").stdout)
+    assert "котелень" in shown["text"]
+    found = newsdesk(tmp_path, "search", "котельні", "--json", "--chat=-1001234")
+    assert json.loads(found.stdout.splitlines()[0])["id"] == added["id"]
+    assert newsdesk(tmp_path, "search", "котельні", "--json").stdout == ""  # other chat: nothing
+    exported = newsdesk(tmp_path, "export", "--format", "csv", "--chat=-1001234")
+    assert exported.stdout.startswith("id,url,canonical_url") and "Київ готується" in exported.stdout
+    markdown = newsdesk(tmp_path, "export", "--format", "md", "--chat=-1001234")
+    assert "Київські новини" in markdown.stdout
+
+
+def test_loopback_is_refused_without_allow_list_and_nothing_connects(tmp_path: Path) -> None:
+    recorder = ConnectionRecorder("127.0.0.1")
+    try:
+        result = newsdesk(tmp_path, "add", recorder.url("/article"), FETCH_ALLOW_NETWORKS="")
+        assert result.returncode == 1
+        assert "blocked_address" in result.stdout or "refused" in result.stdout
+        assert recorder.connections() == 0
+    finally:
+        recorder.close()
+
+
+def test_failures_exit_1_with_reasons_and_usage_errors_exit_2(tmp_path: Path, web: WebServer) -> None:
+    web.add("/cli/missing", "nope", status=404)
+    failed = newsdesk(tmp_path, "add", web.url("/cli/missing"), "not a link at all")
+    assert failed.returncode == 1
+    assert "HTTP 404" in failed.stdout and "not a web address" in failed.stdout
+    assert newsdesk(tmp_path, "frobnicate").returncode == 2
+    assert newsdesk(tmp_path, "latest", "-n", "lots").returncode == 2
+    assert newsdesk(tmp_path, "latest", FETCH_MAX_BYTES="-1").returncode == 2
+
+
+def slow_article(delay: float):
+    page = articles.english_article(title="Imported article").encode()
+
+    def serve(exchange: Exchange) -> None:
+        time.sleep(delay)
+        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
+        exchange.write(page)
+
+    return serve
+
+
+def statuses(database: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT canonical_url, status FROM items ORDER BY id").fetchall()
+
+
+@pytest.mark.slow
+def test_import_killed_midway_then_rerun_loses_and_doubles_nothing(tmp_path: Path, web: WebServer) -> None:
+    urls = [web.route(f"/cli/import/{n}", slow_article(0.3)) for n in range(95)]
+    urls += [web.add(f"/cli/import/missing{n}", "gone", status=404) for n in range(5)]
+    links = tmp_path / "links.txt"
+    links.write_text("\n".join(urls) + "\n")
+    database = tmp_path / "cli.db"
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "import", str(links)], cwd=ROOT,
+                               env=environment(tmp_path, INGEST_CONCURRENCY="4"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done = [s for _, s in statuses(database)] if database.exists() else []
+        if len(done) == 100 and 10 <= done.count("done") < 90:
+            break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    before = statuses(database)
+    assert len(before) == 100 and any(s == "pending" for _, s in before)
+    rerun = newsdesk(tmp_path, "import", str(links), INGEST_CONCURRENCY="8")
+    after = statuses(database)
+    assert len(after) == 100 and len({url for url, _ in after}) == 100
+    assert sorted(s for _, s in after) == ["done"] * 95 + ["failed"] * 5
+    assert rerun.returncode == 1 and "http_404: 5" in rerun.stdout
