@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", parents=[common], help="export the chat's items")
     export.add_argument("--format", choices=("csv", "json", "md"), default="json")
     export.set_defaults(handler=export_command)
+    resummarize = commands.add_parser("resummarize", parents=[common],
+                                      help="ask the language model again for an item's summary")
+    resummarize.add_argument("id", type=int)
+    resummarize.set_defaults(handler=resummarize_command)
     retry = commands.add_parser("retry", parents=[common], help="fetch failed links again")
     retry.add_argument("ids", nargs="*", type=int, help="item ids (default: every failed link)")
     retry.set_defaults(handler=retry_command)
@@ -200,6 +204,20 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def resummarize_command(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.llm_enabled:
+        print("newsdesk: no language model is configured (LLM_BASE_URL, LLM_MODEL)", file=sys.stderr)
+        return EXIT_USAGE
+    async with _services(settings) as services:
+        item = await services.repository.get(args.id, chat_id=args.chat)
+        if item is None:
+            print(f"newsdesk: no item {args.id} in chat {args.chat}", file=sys.stderr)
+            return EXIT_FAILED
+        item = await services.translate(item, language=await services.language_of(args.chat))
+    _emit(args, item_json(item), card_text(item) + (f"({item.translation_note})\n" if item.translation_note else ""))
+    return EXIT_FAILED if item.summary_source != "llm" else EXIT_OK
+
+
 async def retry_command(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         if args.ids:
@@ -270,7 +288,10 @@ async def _ingest_one(services: Services, chat_id: int, url: str) -> tuple[Item,
         submission = await services.ingestor.ingest(chat_id, url, Submitter(name="cli"))
     except IngestError as error:
         return error
-    return submission.item, submission.is_new
+    item = submission.item
+    if submission.is_new and item.status == DONE:
+        item = await services.translate(item, language=await services.language_of(chat_id))
+    return item, submission.is_new
 
 
 @asynccontextmanager

@@ -49,8 +49,7 @@ def services(context: Context) -> Services:
 
 
 async def chat_language(context: Context, chat_id: int) -> str:
-    chosen = (await services(context).repository.chat_settings(chat_id)).language
-    return chosen or services(context).settings.default_language
+    return await services(context).language_of(chat_id)
 
 
 async def reply(message: Message, html_text: str, *, quote: bool = True, **kwargs: object) -> Message:
@@ -159,7 +158,7 @@ async def ingest_links(message: Message, context: Context, urls: list[str], *, q
     if len(to_process) == 1:
         progress = await reply(message, render.text("processing", language))
         item = await process(context, to_process[0])
-        await edit(progress, render.card(item, language))
+        await send_card(context, item, language, edit_message=progress)
         return
     progress = await reply(message, render.text("processing_many", language, count=len(to_process)))
     items = await asyncio.gather(*(process(context, item) for item in to_process))
@@ -169,13 +168,37 @@ async def ingest_links(message: Message, context: Context, urls: list[str], *, q
         await reply(message, extra, quote=False)
     for item in items:
         if item.status == DONE:
-            await reply(message, render.card(item, language), quote=False)
+            await send_card(context, item, language, reply_to=message)
 
 
 async def process(context: Context, item: Item) -> Item:
     if item.status == FAILED:
         item = await services(context).repository.retry(item.id)
     return await services(context).ingestor.process(item)
+
+
+async def send_card(context: Context, item: Item, language: str, *, edit_message: Message | None = None,
+                    reply_to: Message | None = None) -> None:
+    """Show an item's card; with a language model, its translated summary when it comes in time.
+
+    The model never holds the card up: after LLM_CARD_WAIT_SECONDS the card goes out with the
+    extractive summary and is edited once the translation arrives.
+    """
+    svc = services(context)
+    translation = None
+    if svc.summariser is not None and item.status == DONE:
+        translation = asyncio.ensure_future(svc.translate(item, language=language))
+        done, _ = await asyncio.wait({translation}, timeout=svc.settings.llm_card_wait_seconds)
+        if done:
+            item, translation = translation.result(), None
+    if edit_message is not None:
+        await edit(edit_message, render.card(item, language))
+        shown = edit_message
+    else:
+        assert reply_to is not None
+        shown = await reply(reply_to, render.card(item, language), quote=False)
+    if translation is not None:
+        await edit(shown, render.card(await translation, language))
 
 
 async def edit(message: Message, html_text: str) -> None:
@@ -324,6 +347,23 @@ async def digest_command(update: Update, context: Context, argument: str) -> Non
         await reply(update.effective_message, part, quote=False)
 
 
+async def resummarize_command(update: Update, context: Context, argument: str) -> None:
+    """Ask the language model again for an item's title and summary in the chat's language."""
+    chat_id = update.effective_chat.id
+    language = await chat_language(context, chat_id)
+    number = argument.lstrip("#№")
+    item = await services(context).repository.get(int(number), chat_id=chat_id) if number.isdigit() else None
+    if item is None:
+        await reply(update.effective_message, render.usage("item", language) if not number.isdigit()
+                    else render.text("not_found", language, id=number))
+        return
+    if services(context).summariser is None:
+        await reply(update.effective_message, render.text("no_model", language))
+        return
+    progress = await reply(update.effective_message, render.text("processing", language))
+    await send_card(context, item, language, edit_message=progress)
+
+
 async def stats_command(update: Update, context: Context, argument: str) -> None:
     chat_id = update.effective_chat.id
     data = await services(context).repository.stats(chat_id)
@@ -369,6 +409,7 @@ COMMANDS: dict[str, Command] = {
     "stats": stats_command,
     "export": export_command,
     "lang": lang_command,
+    "resummarize": resummarize_command,
 }
 
 COMMAND_DESCRIPTIONS = {
@@ -376,11 +417,13 @@ COMMAND_DESCRIPTIONS = {
         "help": "що вміє бот", "add": "додати статтю за посиланням", "latest": "останні матеріали",
         "search": "пошук у матеріалах", "item": "картка матеріалу за номером", "digest": "дайджест за сьогодні",
         "stats": "статистика чату", "export": "експорт у CSV або JSON", "lang": "мова чату: uk або en",
+        "resummarize": "заново підсумувати матеріал мовною моделлю",
     },
     "en": {
         "help": "what the bot does", "add": "add an article by its link", "latest": "the latest items",
         "search": "search the items", "item": "one item's card", "digest": "today's digest",
         "stats": "the chat's statistics", "export": "export as CSV or JSON", "lang": "the chat's language: uk or en",
+        "resummarize": "summarise an item again with the language model",
     },
 }
 

@@ -47,6 +47,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "usage_search": "Використання: /search запит. Підтримуються \"фраза\", OR, -слово, префікс*, "
                         "source:, author:, lang:, after:РРРР-ММ-ДД, before:РРРР-ММ-ДД",
         "usage_item": "Використання: /item номер",
+        "no_model": "Мовну модель не налаштовано (LLM_BASE_URL, LLM_MODEL).",
         "page_prev": "◀ Назад",
         "page_next": "Далі ▶",
         "help": (
@@ -92,6 +93,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "usage_search": "Usage: /search query. Supported: \"phrase\", OR, -word, prefix*, source:, "
                         "author:, lang:, after:YYYY-MM-DD, before:YYYY-MM-DD",
         "usage_item": "Usage: /item number",
+        "no_model": "No language model is configured (LLM_BASE_URL, LLM_MODEL).",
         "page_prev": "◀ Back",
         "page_next": "Next ▶",
         "help": (

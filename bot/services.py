@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.ingest import Ingestor
+from bot.pipeline.summarise_llm import LlmSummariser
+from bot.pipeline.translate import translate_item
 from bot.pipeline.workers import WorkerPool
+from storage.models import DONE, Item
 from storage.repository import Repository
 
 
@@ -18,6 +21,8 @@ class Services:
     fetcher: Fetcher
     workers: WorkerPool
     ingestor: Ingestor
+    summariser: LlmSummariser | None = None
+    """The language model that translates titles and summaries, when one is configured."""
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -34,9 +39,24 @@ class Services:
             workers=workers,
             concurrency=settings.ingest_concurrency,
         )
-        return cls(settings, repository, fetcher, workers, ingestor)
+        summariser = (
+            LlmSummariser.from_settings(settings, repository=repository) if settings.llm_enabled else None
+        )
+        return cls(settings, repository, fetcher, workers, ingestor, summariser)
+
+    async def translate(self, item: Item, *, language: str) -> Item:
+        """The item with the model's title and summary in `language`; unchanged without a model."""
+        if self.summariser is None or item.status != DONE:
+            return item
+        return await translate_item(self.repository, self.summariser, item, language=language)
+
+    async def language_of(self, chat_id: int) -> str:
+        """The chat's interface and summary language."""
+        return (await self.repository.chat_settings(chat_id)).language or self.settings.default_language
 
     async def aclose(self) -> None:
+        if self.summariser is not None:
+            await self.summariser.aclose()
         await self.fetcher.aclose()
         await self.workers.aclose()
         await self.repository.close()

@@ -24,6 +24,7 @@ import socket
 import socketserver
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -381,8 +382,10 @@ class _Server(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client hanging up mid-response is the point of several routes
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up mid-response is the point of several routes; anything else is a bug.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 def _handler_class(server: WebServer) -> type[BaseHTTPRequestHandler]:
