@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import datetime, timedelta
 
 from telegram import Bot, BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -14,6 +15,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ContextTypes,
     Defaults,
     MessageHandler,
     TypeHandler,
@@ -24,8 +26,12 @@ from bot import digest, handlers, render
 from bot.config import Settings
 from bot.services import Services
 from storage.models import DONE
+from storage.repository import utc_now
 
 log = logging.getLogger(__name__)
+HELD_LINKS_RETRY_SECONDS = 5
+STUCK_AFTER = timedelta(minutes=2)
+"""A pending link nobody has touched for this long was stopped by a fault: process it again."""
 
 
 def build_application(settings: Settings) -> Application:
@@ -58,6 +64,10 @@ async def _post_init(application: Application) -> None:
     application.bot_data["services"] = services
     await _register_commands(application)
     application.create_task(_resume_pending(application), name="resume-pending")
+    application.job_queue.run_repeating(handlers.retry_held_links, interval=HELD_LINKS_RETRY_SECONDS,
+                                        first=HELD_LINKS_RETRY_SECONDS, name="retry-held-links")
+    application.job_queue.run_repeating(_resume_stuck, interval=STUCK_AFTER.total_seconds() / 2,
+                                        first=STUCK_AFTER.total_seconds(), name="resume-stuck-links")
     await digest.start(application)
     if not settings.allowed_chats:
         log.warning("ALLOWED_CHATS is empty: the bot answers only ADMINS, in private chats")
@@ -77,10 +87,15 @@ async def _register_commands(application: Application) -> None:
                                               language_code=None if language == "en" else language)
 
 
-async def _resume_pending(application: Application) -> None:
-    """Finish links a previous run left pending, and post their cards where they were sent."""
+async def _resume_stuck(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _resume_pending(context.application, older_than=utc_now() - STUCK_AFTER)
+
+
+async def _resume_pending(application: Application, *, older_than: datetime | None = None) -> None:
+    """Finish links a previous run (or a database fault) left pending, and post their cards
+    where they were sent."""
     services: Services = application.bot_data["services"]
-    for item in await services.ingestor.resume_pending():
+    for item in await services.ingestor.resume_pending(older_than=older_than):
         if item.chat_id == 0:
             continue  # the command line's own chat
         language = (await services.repository.chat_settings(item.chat_id)).language or services.settings.default_language

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import logging
+import re
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     retry = commands.add_parser("retry", parents=[common], help="fetch failed links again")
     retry.add_argument("ids", nargs="*", type=int, help="item ids (default: every failed link)")
     retry.set_defaults(handler=retry_command)
+    digest = commands.add_parser("digest", parents=[common], help="print the chat's digest as plain text")
+    digest.add_argument("--date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="the digest of that local date (default: since the previous digest, until now)")
+    digest.set_defaults(handler=digest_command)
     return parser
 
 
@@ -232,7 +239,28 @@ async def retry_command(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(i.status == FAILED for i in results) else EXIT_OK
 
 
+async def digest_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.digest import digest_for_date, digest_now
+
+    async with _repository(settings) as repository:
+        language = (await repository.chat_settings(args.chat)).language or settings.default_language
+        if args.date:
+            parts = await digest_for_date(repository, args.chat, args.date, language=language,
+                                          default_timezone=settings.default_timezone)
+        else:
+            parts = await digest_now(repository, args.chat, language=language,
+                                     default_timezone=settings.default_timezone)
+    print("\n\n".join(plain_text(part) for part in parts))
+    return EXIT_OK
+
+
 # -- output ------------------------------------------------------------------------------
+
+def plain_text(html_text: str) -> str:
+    """Telegram HTML as terminal text: links become "title (url)", other tags go, entities unescape."""
+    linked = re.sub(r'<a href="([^"]*)">(.*?)</a>', lambda m: f"{m.group(2)} ({m.group(1)})", html_text)
+    return html.unescape(re.sub(r"</?[a-z][^>]*>", "", linked))
+
 
 def card_text(item: Item) -> str:
     """An item as a plain-text card for the terminal."""

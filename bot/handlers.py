@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import (
@@ -124,23 +125,40 @@ async def on_links(update: Update, context: Context) -> None:
     await ingest_links(message, context, links_in(message), quiet_duplicates=edited)
 
 
-async def ingest_links(message: Message, context: Context, urls: list[str], *, quiet_duplicates: bool = False) -> None:
+async def ingest_links(message: Message, context: Context, urls: list[str], *, quiet_duplicates: bool = False,
+                       retrying: bool = False) -> None:
+    """Store each link as pending, answer, process them, and show the cards.
+
+    A database fault never loses a link: it is held in memory and written when the database
+    works again (`retry_held_links`), and the chat is told once.
+    """
     if not urls:
         return
     svc = services(context)
     chat_id = message.chat_id
-    language = await chat_language(context, chat_id)
-    recent = await svc.repository.count_recent_links(chat_id, since=utc_now() - timedelta(hours=1))
+    try:
+        language = await chat_language(context, chat_id)
+        recent = await svc.repository.count_recent_links(chat_id, since=utc_now() - timedelta(hours=1))
+    except sqlite3.Error:
+        language, recent = svc.settings.default_language, 0
     room = max(0, svc.settings.max_links_per_hour - recent)
     urls, skipped = urls[:room], urls[room:]
     submitter = _submitter(message)
     submissions: list[Submission] = []
     refused: list[tuple[str, IngestError]] = []
+    held: list[str] = []
     for url in urls:  # every link is committed as pending before anything is answered
         try:
             submissions.append(await svc.ingestor.submit(chat_id, url, submitter))
         except IngestError as error:
             refused.append((url, error))
+        except sqlite3.Error as error:
+            log.error("database fault, holding link %s for chat %s in memory: %s", url, chat_id, error)
+            held.append(url)
+    if held:
+        waiting_room(context).extend(HeldLink(message, url) for url in held)
+        if not retrying:
+            await reply(message, render.text("database_down", language))
     if skipped:
         await reply(message, render.text("limit", language, limit=svc.settings.max_links_per_hour, count=len(skipped)))
     for url, error in refused:
@@ -207,6 +225,33 @@ async def edit(message: Message, html_text: str) -> None:
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
+
+
+@dataclass(frozen=True)
+class HeldLink:
+    """A link that could not be written because the database failed; kept until it works again."""
+
+    message: Message
+    url: str
+
+
+def waiting_room(context: Context) -> list[HeldLink]:
+    return context.application.bot_data.setdefault("held_links", [])
+
+
+async def retry_held_links(context: Context) -> None:
+    """Job: write and process the links held during a database fault, once the database works."""
+    held = waiting_room(context)
+    if not held:
+        return
+    by_message: dict[tuple[int, int], list[HeldLink]] = {}
+    for link in held:
+        by_message.setdefault((link.message.chat_id, link.message.message_id), []).append(link)
+    log.info("retrying %d links held during a database fault", len(held))
+    for links in by_message.values():
+        for link in links:
+            held.remove(link)
+        await ingest_links(links[0].message, context, [link.url for link in links], retrying=True)
 
 
 def _submitter(message: Message) -> Submitter:
@@ -347,6 +392,19 @@ async def digest_command(update: Update, context: Context, argument: str) -> Non
         await reply(update.effective_message, part, quote=False)
 
 
+async def schedule_command(update: Update, context: Context, argument: str) -> None:
+    """Show the chat's daily digest schedule, or change it (administrators only)."""
+    from bot.digest import change_schedule
+
+    chat_id = update.effective_chat.id
+    language = await chat_language(context, chat_id)
+    if argument and not await may_change_settings(update, context):
+        await reply(update.effective_message, render.text("admins_only", language))
+        return
+    await reply(update.effective_message,
+                await change_schedule(context.application, chat_id, argument, language=language))
+
+
 async def resummarize_command(update: Update, context: Context, argument: str) -> None:
     """Ask the language model again for an item's title and summary in the chat's language."""
     chat_id = update.effective_chat.id
@@ -406,6 +464,7 @@ COMMANDS: dict[str, Command] = {
     "search": search_command,
     "item": item_command,
     "digest": digest_command,
+    "schedule": schedule_command,
     "stats": stats_command,
     "export": export_command,
     "lang": lang_command,
@@ -416,12 +475,14 @@ COMMAND_DESCRIPTIONS = {
     "uk": {
         "help": "що вміє бот", "add": "додати статтю за посиланням", "latest": "останні матеріали",
         "search": "пошук у матеріалах", "item": "картка матеріалу за номером", "digest": "дайджест за сьогодні",
+        "schedule": "щоденний дайджест: час і часовий пояс",
         "stats": "статистика чату", "export": "експорт у CSV або JSON", "lang": "мова чату: uk або en",
         "resummarize": "заново підсумувати матеріал мовною моделлю",
     },
     "en": {
         "help": "what the bot does", "add": "add an article by its link", "latest": "the latest items",
         "search": "search the items", "item": "one item's card", "digest": "today's digest",
+        "schedule": "the daily digest: time and time zone",
         "stats": "the chat's statistics", "export": "export as CSV or JSON", "lang": "the chat's language: uk or en",
         "resummarize": "summarise an item again with the language model",
     },

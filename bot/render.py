@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START, DONE, Item, SearchPage, Stats
 
@@ -41,9 +41,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "export_caption": "Експорт: {count} матеріалів",
         "stats": ("<b>Статистика</b>\nМатеріалів: {items}\nДжерел: {sources}\nЗа 7 днів: {week}\n"
                   "Помилок: {failed}\nВ обробці: {pending}"),
-        "digest_header": "<b>Дайджест за {date}</b> — {items} матеріалів з {sources} джерел",
+        "digest_header": "<b>Дайджест за {date}</b> — матеріалів: {items}, джерел: {sources}",
         "digest_empty": "Дайджест за {date}: нових матеріалів немає.",
         "digest_footer": "Пошук по всіх матеріалах: /search",
+        "schedule_on": ("Щоденний дайджест: о <b>{time}</b> ({zone}).\nНаступний: {next} за місцевим часом.\n"),
+        "schedule_off": "Щоденний дайджест вимкнено (був о {time}, {zone}). Увімкнути: /schedule on",
+        "schedule_loud": "У день без нових матеріалів прийде короткий рядок про це (вимкнути: /schedule quiet).",
+        "schedule_quiet": "У день без нових матеріалів бот промовчить (увімкнути: /schedule loud).",
+        "schedule_none": "Щоденний дайджест не налаштовано. Приклад: /schedule 09:00 Europe/Kyiv",
+        "schedule_usage": ("Використання: /schedule ГГ:ХХ [Зона/Місто] — щоденний дайджест, напр. "
+                           "/schedule 09:00 Europe/Kyiv; /schedule off | on | quiet | loud; "
+                           "/schedule — поточний розклад"),
+        "schedule_bad_zone": "Невідомий часовий пояс «{zone}». Приклади: Europe/Kyiv, Europe/Warsaw, America/New_York",
         "usage_search": "Використання: /search запит. Підтримуються \"фраза\", OR, -слово, префікс*, "
                         "source:, author:, lang:, after:РРРР-ММ-ДД, before:РРРР-ММ-ДД",
         "usage_item": "Використання: /item номер",
@@ -90,6 +99,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest_header": "<b>Digest for {date}</b> — {items} items from {sources} sources",
         "digest_empty": "Digest for {date}: no new items.",
         "digest_footer": "Search everything: /search",
+        "schedule_on": ("Daily digest at <b>{time}</b> ({zone}).\nNext: {next} local time.\n"),
+        "schedule_off": "The daily digest is off (it was at {time}, {zone}). Turn it on: /schedule on",
+        "schedule_loud": "On a day with no new items a one-line note is sent (silence it: /schedule quiet).",
+        "schedule_quiet": "On a day with no new items nothing is sent (undo: /schedule loud).",
+        "schedule_none": "No daily digest is set. Example: /schedule 09:00 Europe/Kyiv",
+        "schedule_usage": ("Usage: /schedule HH:MM [Area/City] — the daily digest, e.g. /schedule 09:00 Europe/Kyiv; "
+                           "/schedule off | on | quiet | loud; /schedule alone shows it"),
+        "schedule_bad_zone": "Unknown time zone “{zone}”. Examples: Europe/Kyiv, Europe/Warsaw, America/New_York",
         "usage_search": "Usage: /search query. Supported: \"phrase\", OR, -word, prefix*, source:, "
                         "author:, lang:, after:YYYY-MM-DD, before:YYYY-MM-DD",
         "usage_item": "Usage: /item number",
@@ -250,22 +267,46 @@ def stats(data: Stats, language: str) -> str:
     return body
 
 
-def digest(items: Sequence[Item], day: date, language: str, *, sentences: int = 2) -> list[str]:
-    """The digest for a day: items grouped by source (newest group first), split into messages."""
+def digest(items: Sequence[Item], day: date, language: str, *, sentences: int = 2,
+           limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The digest for a day: items grouped by source (newest group first), split into messages
+    between items; a source continued in the next message repeats its name."""
     if not items:
         return [text("digest_empty", language, date=_date(day))]
     groups: dict[str, list[Item]] = {}
-    for item in sorted(items, key=lambda i: i.submitted_at, reverse=True):
+    for item in sorted(items, key=lambda i: (i.submitted_at, i.id), reverse=True):
         groups.setdefault(item.source, []).append(item)
-    header = text("digest_header", language, date=_date(day), items=len(items), sources=len(groups))
-    blocks = [header]
+    messages: list[str] = []
+    current = text("digest_header", language, date=_date(day), items=len(items), sources=len(groups))
     for source, group in groups.items():
-        entries = [f"<b>{_e(_clip(source, 100))}</b>"]
-        for item in group:
-            entries.append(_digest_entry(item, language, sentences))
-        blocks.append("\n\n".join(entries))
-    blocks.append(text("digest_footer", language))
-    return split_messages(blocks)
+        name = f"<b>{_e(_clip(source, 100))}</b>"
+        for position, item in enumerate(group):
+            entry = _digest_entry(item, language, sentences)
+            block = f"{name}\n\n{entry}" if position == 0 else entry
+            if _length(f"{current}\n\n{block}") <= limit:
+                current = f"{current}\n\n{block}"
+                continue
+            messages.append(current)
+            current = f"{name}\n\n{entry}"
+            if _length(current) > limit:
+                current = _shrink(current, limit)
+    footer = text("digest_footer", language)
+    if _length(f"{current}\n\n{footer}") <= limit:
+        current = f"{current}\n\n{footer}"
+    else:
+        messages.append(current)
+        current = footer
+    messages.append(current)
+    return messages
+
+
+def schedule(*, at: str, zone: str, enabled: bool, quiet: bool, next_run: datetime | None, language: str) -> str:
+    """A chat's digest schedule and its next run, in the chat's local time."""
+    if not enabled or next_run is None:
+        return text("schedule_off", language, time=at, zone=zone)
+    when = next_run.strftime("%d.%m.%Y %H:%M:%S" if next_run.second else "%d.%m.%Y %H:%M")
+    empty_day = text("schedule_quiet" if quiet else "schedule_loud", language)
+    return text("schedule_on", language, time=at, zone=zone, next=f"{when} ({next_run.tzname()})") + empty_day
 
 
 def _digest_entry(item: Item, language: str, sentences: int) -> str:

@@ -215,10 +215,15 @@ class Repository:
         await self._db.commit()
         return await self._require(item_id)
 
-    async def pending(self, *, limit: int = 1000) -> list[Item]:
+    async def pending(self, *, limit: int = 1000, older_than: datetime | None = None) -> list[Item]:
         """Links not yet processed, oldest first: left by a crash, or queued."""
+        if older_than is None:
+            return await self._items(
+                "SELECT * FROM items WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,)
+            )
         return await self._items(
-            "SELECT * FROM items WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,)
+            "SELECT * FROM items WHERE status = 'pending' AND updated_at < ? ORDER BY id LIMIT ?",
+            (_iso(older_than), limit),
         )
 
     async def latest(self, chat_id: int, *, limit: int = 10, offset: int = 0) -> list[Item]:
@@ -362,6 +367,140 @@ class Repository:
         )
         await self._db.commit()
         return cursor.rowcount == 1
+
+    # -- digests -----------------------------------------------------------------------
+    # Rows are handed out as plain dicts; bot/digest.py turns them into its own values.
+
+    async def digest_schedule(self, chat_id: int) -> dict[str, Any] | None:
+        row = await self._fetchone("SELECT * FROM digest_schedules WHERE chat_id = ?", (chat_id,))
+        return dict(row) if row else None
+
+    async def digest_schedules(self) -> list[dict[str, Any]]:
+        """Every enabled schedule."""
+        return [dict(row) for row in await self._fetchall(
+            "SELECT * FROM digest_schedules WHERE enabled = 1 ORDER BY chat_id")]
+
+    async def set_digest_schedule(self, chat_id: int, *, at: str, timezone: str, now: datetime | None = None) -> None:
+        """Set (and enable) a chat's digest time; runs already past today do not count as missed."""
+        now_text = _iso(now or utc_now())
+        await self._db.execute(
+            """INSERT INTO digest_schedules (chat_id, time, timezone, enabled, since, updated_at)
+               VALUES (?, ?, ?, 1, ?, ?)
+               ON CONFLICT (chat_id) DO UPDATE SET time = excluded.time, timezone = excluded.timezone,
+                   enabled = 1, since = excluded.since, updated_at = excluded.updated_at""",
+            (chat_id, at, timezone, now_text, now_text),
+        )
+        await self._db.commit()
+
+    async def set_digest_flags(self, chat_id: int, *, enabled: bool | None = None, quiet: bool | None = None,
+                               now: datetime | None = None) -> bool:
+        """Turn a schedule on or off, or quiet or loud; False when the chat has no schedule."""
+        now_text = _iso(now or utc_now())
+        cursor = await self._db.execute(
+            """UPDATE digest_schedules SET enabled = coalesce(?, enabled), quiet = coalesce(?, quiet),
+                   since = CASE WHEN ? = 1 AND enabled = 0 THEN ? ELSE since END, updated_at = ?
+               WHERE chat_id = ?""",
+            (None if enabled is None else int(enabled), None if quiet is None else int(quiet),
+             int(bool(enabled)), now_text, now_text, chat_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def digest_run(self, chat_id: int, day: date) -> dict[str, Any] | None:
+        row = await self._fetchone(
+            "SELECT * FROM digest_runs WHERE chat_id = ? AND local_date = ?", (chat_id, day.isoformat()))
+        return self._digest_run(row) if row else None
+
+    async def claim_digest(self, chat_id: int, day: date, *, scheduled_for: datetime,
+                           now: datetime | None = None) -> bool:
+        """Claim the chat's run for a local date before sending; False if it was already claimed."""
+        return await self._insert_run(chat_id, day, "sending", scheduled_for, now, None)
+
+    async def skip_digest(self, chat_id: int, day: date, *, scheduled_for: datetime, reason: str,
+                          now: datetime | None = None) -> bool:
+        """Record a run that will not be sent (missed beyond the grace); False if one exists."""
+        return await self._insert_run(chat_id, day, "skipped", scheduled_for, now, reason)
+
+    async def _insert_run(self, chat_id: int, day: date, status: str, scheduled_for: datetime,
+                          now: datetime | None, error: str | None) -> bool:
+        now_text = _iso(now or utc_now())
+        cursor = await self._db.execute(
+            """INSERT INTO digest_runs (chat_id, local_date, status, scheduled_for, claimed_at, finished_at, error)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, local_date) DO NOTHING""",
+            (chat_id, day.isoformat(), status, _iso(scheduled_for), now_text,
+             None if status == "sending" else now_text, error),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def start_digest_sending(self, chat_id: int, day: date, *, since: datetime, until: datetime,
+                                   item_count: int, now: datetime | None = None) -> None:
+        """Note the window the digest covers and that sending begins (see bot/digest.py on crashes)."""
+        await self._db.execute(
+            """UPDATE digest_runs SET since_at = ?, until_at = ?, item_count = ?,
+                   send_started_at = coalesce(send_started_at, ?)
+               WHERE chat_id = ? AND local_date = ? AND status = 'sending'""",
+            (_iso(since), _iso(until), item_count, _iso(now or utc_now()), chat_id, day.isoformat()),
+        )
+        await self._db.commit()
+
+    async def add_digest_message(self, chat_id: int, day: date, message_id: int) -> None:
+        """Record one delivered part at once, so a crash afterwards knows it went out."""
+        await self._db.execute(
+            """UPDATE digest_runs SET message_ids = json_insert(message_ids, '$[#]', ?)
+               WHERE chat_id = ? AND local_date = ?""",
+            (message_id, chat_id, day.isoformat()),
+        )
+        await self._db.commit()
+
+    async def note_digest_attempt(self, chat_id: int, day: date, *, error: str | None = None) -> None:
+        await self._db.execute(
+            "UPDATE digest_runs SET attempts = attempts + 1, error = ? WHERE chat_id = ? AND local_date = ?",
+            (error, chat_id, day.isoformat()),
+        )
+        await self._db.commit()
+
+    async def finish_digest(self, chat_id: int, day: date, *, status: str, error: str | None = None,
+                            now: datetime | None = None) -> None:
+        """Close a claimed run as 'sent' or 'failed'."""
+        await self._db.execute(
+            """UPDATE digest_runs SET status = ?, error = coalesce(?, error), finished_at = ?
+               WHERE chat_id = ? AND local_date = ? AND status = 'sending'""",
+            (status, error, _iso(now or utc_now()), chat_id, day.isoformat()),
+        )
+        await self._db.commit()
+
+    async def last_sent_digest(self, chat_id: int, *, before: date | None = None) -> dict[str, Any] | None:
+        """The chat's latest sent run (before a local date, if given): where the next one starts."""
+        row = await self._fetchone(
+            """SELECT * FROM digest_runs WHERE chat_id = ? AND status = 'sent' AND until_at IS NOT NULL
+                   AND local_date < ? ORDER BY local_date DESC LIMIT 1""",
+            (chat_id, (before or date.max).isoformat()),
+        )
+        return self._digest_run(row) if row else None
+
+    async def interrupted_digests(self, *, claimed_before: datetime) -> list[dict[str, Any]]:
+        """Runs still 'sending' that an earlier process claimed: it stopped before finishing them."""
+        rows = await self._fetchall(
+            "SELECT * FROM digest_runs WHERE status = 'sending' AND claimed_at < ? ORDER BY id",
+            (_iso(claimed_before),),
+        )
+        return [self._digest_run(row) for row in rows]
+
+    async def release_digest(self, chat_id: int, day: date) -> None:
+        """Drop an interrupted claim that never began sending, so the run can be claimed again."""
+        await self._db.execute(
+            """DELETE FROM digest_runs WHERE chat_id = ? AND local_date = ? AND status = 'sending'
+                   AND send_started_at IS NULL""",
+            (chat_id, day.isoformat()),
+        )
+        await self._db.commit()
+
+    @staticmethod
+    def _digest_run(row: sqlite3.Row) -> dict[str, Any]:
+        run = dict(row)
+        run["message_ids"] = json.loads(run["message_ids"] or "[]")
+        return run
 
     # -- language model usage ----------------------------------------------------------
 

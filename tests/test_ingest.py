@@ -108,3 +108,37 @@ async def test_pending_links_are_resumed(services: Services, web: WebServer) -> 
 async def test_not_a_url_is_refused(services: Services) -> None:
     with pytest.raises(InvalidUrl):
         await services.ingestor.submit(CHAT, "javascript:alert(1)")
+
+
+async def test_one_chat_flooding_links_does_not_starve_another(tmp_path, web: WebServer) -> None:
+    import asyncio
+    import time as clock
+
+    from tests.conftest import settings_for
+    from tests.support.webserver import Exchange
+
+    page = articles.english_article(title="Fairness article").encode()
+
+    def slow(exchange: Exchange) -> None:
+        clock.sleep(0.3)
+        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
+        exchange.write(page)
+
+    opened = await Services.open(settings_for(tmp_path, INGEST_CONCURRENCY="4"))
+    try:
+        flood = [web.route(f"/fair/flood/{n}", slow) for n in range(24)]
+        finished: dict[str, float] = {}
+
+        async def ingest(chat: int, url: str) -> None:
+            await opened.ingestor.ingest(chat, url)
+            finished[url] = clock.monotonic()
+
+        tasks = [asyncio.create_task(ingest(1, url)) for url in flood]
+        await asyncio.sleep(0.1)
+        other = web.route("/fair/other", slow)
+        await ingest(2, other)
+        await asyncio.gather(*tasks)
+    finally:
+        await opened.aclose()
+    later_flood = sum(1 for url in flood if finished[url] > finished[other])
+    assert later_flood >= 12  # the other chat's link did not wait for the flood to drain

@@ -57,16 +57,17 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
     document = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, with_metadata=True, include_tables=True
     )
-    text = (document.text or "").strip() if document is not None else ""
-    if not has_prose(text):
+    if document is None or not has_prose(text := (document.text or "").strip()):
         raise NoArticle("no article text found")
 
-    site_name = clean_text(page.site_name or (document.sitename if document else None) or "") or None
-    title = choose_title(page, fallback=document.title if document else None, site_name=site_name, url=url)
-    authors = choose_authors(page, fallback=document.author if document else None, site_name=site_name)
-    published = choose_date(page, fallback=document.date if document else None, url=url, fetched_on=fetched_on)
+    # the page's own declarations first; trafilatura's guesses fill the gaps
+    site_name = clean_text(page.site_name or document.sitename) or None
+    title = choose_title(page, fallback=document.title, site_name=site_name, url=url)
+    authors = choose_authors(page, fallback=document.author, site_name=site_name)
+    published = choose_date(page, fallback=document.date, url=url, fetched_on=fetched_on)
+    text = without_headline(text, title)
     language = choose_language(page.languages, text)
-    description = clean_text(page.description or (document.description if document else None) or "")
+    description = clean_text(page.description or document.description)
     return Article(
         title=title or first_line(text),
         text=text,
@@ -407,7 +408,7 @@ def limit_title(title: str) -> str:
 
 BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:written|posted|published|reported|reviewed|edited|words|text|photos?|story|article)\s+)?"
-    r"(?:by|from|von|par|por|автор(?:и|ка)?|від)(?:\s*:\s*|\s+)|^\s*(?:authors?|автор(?:и|ка)?)(?:\s*:\s*|\s+)",
+    r"(?:by|from|von|par|por|автор(?:и|ка)?|від)(?:\s*:\s*|\s+|$)|^\s*(?:authors?|автор(?:и|ка)?)(?:\s*:\s*|\s+|$)",
     re.IGNORECASE,
 )
 NAME_SPLIT = re.compile(r"\s*(?:;|\||\n|&|\band\b|\bund\b|\bet\b|\bі\b|\bи\b|\bта\b)\s*", re.IGNORECASE)
@@ -461,6 +462,10 @@ def visible_bylines(tree: HtmlElement) -> list[str]:
             continue
         names = element.xpath('.//*[@itemprop="name"]') if element.get("itemprop") == "author" else []
         text = clean_text(" ".join((names[0] if names else element).itertext()))
+        following = element.getnext()
+        if not BYLINE_PREFIX.sub("", text).strip(" :") and following is not None:
+            # a label alone ("Written by") with the name in the next element
+            text = clean_text(" ".join(following.itertext()))
         if 2 < len(text) <= 90:
             found.append(text)
         if len(found) >= 5:
@@ -558,7 +563,7 @@ def parse_date(raw: str | None) -> date | None:
         if match:
             return date(int(match[3]), int(match[2]), int(match[1]))
         if re.search(r"\b(?:19|20)\d{2}\b", raw) and re.search(r"[^\W\d_]{3}", raw):
-            return dateutil_parser.parse(raw, fuzzy=True, default=datetime(1900, 1, 1)).date()
+            return dateutil_parser.parse(raw, fuzzy=True, ignoretz=True, default=datetime(1900, 1, 1)).date()
     except (ValueError, OverflowError, TypeError):
         return None
     return None
@@ -661,6 +666,14 @@ def has_prose(text: str) -> bool:
     prose = [line for line in (line.strip() for line in text.splitlines()) if len(line) >= PROSE_LINE_CHARS]
     distinct_words = set(WORD.findall(" ".join(prose).casefold()))
     return sum(map(len, prose)) >= MIN_PROSE_CHARS and len(distinct_words) >= MIN_PROSE_WORDS
+
+
+def without_headline(text: str, title: str) -> str:
+    """The text without a first line repeating the headline: Article keeps them apart."""
+    first, _, rest = text.partition("\n")
+    if rest.strip() and title and title_key(first) == title_key(title):
+        return rest.strip()
+    return text
 
 
 def first_line(text: str) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.pipeline.errors import IngestError, InvalidUrl
 from bot.pipeline.fetch import Fetcher
@@ -40,7 +41,11 @@ class Submission:
 
 
 class Ingestor:
-    """Turns submitted links into stored items, a bounded number at a time."""
+    """Turns submitted links into stored items, a bounded number at a time.
+
+    At most `concurrency` links are processed at once, and one chat may hold at most half of
+    those slots, so a chat that posts hundreds of links queues behind itself, not others.
+    """
 
     def __init__(
         self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int
@@ -49,6 +54,9 @@ class Ingestor:
         self.fetcher = fetcher
         self.workers = workers
         self._slots = asyncio.Semaphore(concurrency)
+        self._per_chat = max(1, concurrency // 2)
+        self._chat_slots: dict[int, asyncio.Semaphore] = {}
+        self._in_flight: set[int] = set()
 
     async def submit(self, chat_id: int, url: str, submitter: Submitter = Submitter()) -> Submission:
         """Record a link as pending (committed) unless the chat already has it."""
@@ -69,35 +77,43 @@ class Ingestor:
 
     async def process(self, item: Item) -> Item:
         """Fetch, extract, summarise and store one pending item; it ends `done` or `failed`."""
-        async with self._slots:
-            try:
-                page = await self.fetcher.fetch(item.canonical_url)
-                article, summary = await self.workers.analyse(
-                    page.body, page.final_url, page.encoding, fetched_on=utc_now().date()
-                )
-            except IngestError as error:
-                log.info("link %s failed: %s (%s)", item.id, error.reason, error)
-                return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error))
-            except sqlite3.Error:
-                raise  # a database fault: the link stays pending for the next attempt
-            except Exception as error:
-                log.exception("link %s failed unexpectedly", item.id)
-                return await self.repository.mark_failed(
-                    item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
-                )
-            return await self.repository.mark_done(
-                item.id,
-                final_url=page.final_url,
-                title=article.title,
-                text=article.text,
-                authors=article.authors,
-                site_name=article.site_name,
-                published_date=article.published_date,
-                language=article.language,
-                description=article.description,
-                summary=summary,
-                summary_language=article.language,
+        chat_slots = self._chat_slots.setdefault(item.chat_id, asyncio.Semaphore(self._per_chat))
+        self._in_flight.add(item.id)
+        try:
+            async with chat_slots, self._slots:
+                return await self._process(item)
+        finally:
+            self._in_flight.discard(item.id)
+
+    async def _process(self, item: Item) -> Item:
+        try:
+            page = await self.fetcher.fetch(item.canonical_url)
+            article, summary = await self.workers.analyse(
+                page.body, page.final_url, page.encoding, fetched_on=utc_now().date()
             )
+        except IngestError as error:
+            log.info("link %s failed: %s (%s)", item.id, error.reason, error)
+            return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error))
+        except sqlite3.Error:
+            raise  # a database fault: the link stays pending for the next attempt
+        except Exception as error:
+            log.exception("link %s failed unexpectedly", item.id)
+            return await self.repository.mark_failed(
+                item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
+            )
+        return await self.repository.mark_done(
+            item.id,
+            final_url=page.final_url,
+            title=article.title,
+            text=article.text,
+            authors=article.authors,
+            site_name=article.site_name,
+            published_date=article.published_date,
+            language=article.language,
+            description=article.description,
+            summary=summary,
+            summary_language=article.language,
+        )
 
     async def ingest(self, chat_id: int, url: str, submitter: Submitter = Submitter()) -> Submission:
         """Submit and, when it is new or failed before, process one link."""
@@ -109,9 +125,11 @@ class Ingestor:
             item = await self.process(await self.repository.retry(item.id))
         return Submission(item, submission.is_new)
 
-    async def resume_pending(self) -> list[Item]:
-        """Process every link a previous run left pending; return them as they ended."""
-        pending = await self.repository.pending()
+    async def resume_pending(self, *, older_than: datetime | None = None) -> list[Item]:
+        """Process the pending links nobody is working on — left by a crash or a database
+        fault; with `older_than`, only those untouched since then. Return them as they ended."""
+        pending = [item for item in await self.repository.pending(older_than=older_than)
+                   if item.id not in self._in_flight]
         if pending:
             log.info("resuming %d pending links", len(pending))
         return list(await asyncio.gather(*(self.process(item) for item in pending)))

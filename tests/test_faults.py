@@ -1,0 +1,165 @@
+"""Crashes, restarts and a failing disk, with the real bot process and a real SQLite file.
+
+The disk case mounts a small tmpfs for the database (the tests run as root in CI; elsewhere it
+skips, saying why): the full disk is a real one, not a mock.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import articles
+from tests.support.botapi import BotApiServer
+from tests.support.botprocess import BotProcess
+from tests.support.webserver import Exchange, WebServer
+from tests.test_bot import EDITOR, GROUP, bot_environment, card_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def telegram() -> Iterator[BotApiServer]:
+    with BotApiServer(token="123:FAULTS") as server:
+        server.add_chat(GROUP, chat_type="supergroup", title="Desk")
+        server.add_user(EDITOR, first_name="Olena")
+        yield server
+
+
+def slow_page(title: str, delay: float):
+    page = articles.english_article(title=title).encode()
+
+    def serve(exchange: Exchange) -> None:
+        time.sleep(delay)
+        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
+        exchange.write(page)
+
+    return serve
+
+
+def rows(database: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT canonical_url, status FROM items ORDER BY id").fetchall()
+
+
+def started(telegram: BotApiServer, environ: dict[str, str], log: Path) -> BotProcess:
+    process = BotProcess(environ, log_path=log).start()
+    calls = len(telegram.calls_to("getUpdates"))
+    telegram.wait_for(lambda s: len(s.calls_to("getUpdates")) > calls, timeout=60)
+    return process
+
+
+def test_sigkill_mid_ingest_then_restart_loses_and_doubles_nothing(
+    telegram: BotApiServer, web: WebServer, tmp_path: Path
+) -> None:
+    urls = [web.route(f"/faults/kill/{n}", slow_page(f"Killed batch article {n}", 0.4)) for n in range(100)]
+    environ = bot_environment(telegram, tmp_path, INGEST_CONCURRENCY="4")
+    database = Path(environ["NEWSDESK_DB"])
+    bot = started(telegram, environ, tmp_path / "bot.log")
+    try:
+        for start in range(0, 100, 10):
+            telegram.send_message(GROUP, "\n".join(urls[start:start + 10]), user=EDITOR)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            statuses = [s for _, s in rows(database)] if database.exists() else []
+            if len(statuses) == 100 and statuses.count("done") >= 5:
+                break
+            time.sleep(0.1)
+        bot.kill()
+        before = rows(database)
+        assert len(before) == 100 and sum(s == "pending" for _, s in before) > 10
+        bot = started(telegram, environ, tmp_path / "bot.log")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and any(s == "pending" for _, s in rows(database)):
+            time.sleep(0.2)
+        after = rows(database)
+        assert len(after) == 100 and len({url for url, _ in after}) == 100
+        assert all(status == "done" for _, status in after)
+        # every resumed link got its card, once
+        for n in range(100):
+            title = f"Killed batch article {n}"
+            cards = [m for m in telegram.bot_messages(GROUP) if title + "\n" in m.content or m.content.endswith(title)]
+            assert len([m for m in cards if "<b>Example Times</b>" in (m.source or "")]) <= 2
+    finally:
+        bot.terminate()
+
+
+def test_sigterm_stops_cleanly_and_pending_links_finish_next_start(
+    telegram: BotApiServer, web: WebServer, tmp_path: Path
+) -> None:
+    url = web.route("/faults/term", slow_page("Article during shutdown", 3.0))
+    environ = bot_environment(telegram, tmp_path)
+    bot = started(telegram, environ, tmp_path / "bot.log")
+    posted = telegram.send_message(GROUP, url, user=EDITOR)
+    telegram.wait_for_reply(posted, timeout=20)  # "processing…"
+    started_at = time.monotonic()
+    code = bot.terminate(timeout=30)
+    assert code == 0 and time.monotonic() - started_at < 20
+    assert "Traceback" not in bot.log()
+    bot = started(telegram, environ, tmp_path / "bot.log")
+    try:
+        card_for(telegram, GROUP, posted, "Article during shutdown", timeout=60)
+        assert [s for _, s in rows(Path(environ["NEWSDESK_DB"]))] == ["done"]
+    finally:
+        bot.terminate()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs for the database, so the disk can really fill up or turn read-only."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_full_disk_is_reported_and_links_are_kept_until_it_clears(
+    telegram: BotApiServer, web: WebServer, tmp_path: Path, small_disk: Path
+) -> None:
+    # A read-only remount cannot be made while the bot holds the file open for writing (the
+    # kernel answers "busy"); SQLITE_READONLY takes the same path through the code as SQLITE_FULL.
+    fault = "disk_full"
+    environ = bot_environment(telegram, tmp_path, NEWSDESK_DB=str(small_disk / "bot.db"))
+    bot = started(telegram, environ, tmp_path / "bot.log")
+    try:
+        warmup = web.add(f"/faults/{fault}/warmup", articles.english_article(title="Before the fault"))
+        card_for(telegram, GROUP, telegram.send_message(GROUP, warmup, user=EDITOR), "Before the fault")
+        filler = fill(small_disk)
+        url = web.add(f"/faults/{fault}/during", articles.english_article(title="Posted during the fault"))
+        posted = telegram.send_message(GROUP, url, user=EDITOR)
+        answer = card_for(telegram, GROUP, posted, "База даних зараз недоступна", timeout=30)
+        assert answer.reply_to == posted["message_id"]
+        help_request = telegram.send_command(GROUP, "/help", user=EDITOR)
+        assert telegram.wait_for_reply(help_request, timeout=20)  # still answering
+        os.remove(filler)
+        card_for(telegram, GROUP, posted, "Posted during the fault", timeout=60)
+        assert "database" in bot.log().lower()
+        with sqlite3.connect(small_disk / "bot.db") as connection:
+            titles = [t for (t,) in connection.execute("SELECT title FROM items WHERE status = 'done'")]
+        assert "Posted during the fault" in titles
+    finally:
+        bot.terminate()
