@@ -136,29 +136,15 @@ async def ingest_links(message: Message, context: Context, urls: list[str], *, q
         return
     svc = services(context)
     chat_id = message.chat_id
-    try:
-        language = await chat_language(context, chat_id)
-        recent = await svc.repository.count_recent_links(chat_id, since=utc_now() - timedelta(hours=1))
-    except sqlite3.Error:
-        language, recent = svc.settings.default_language, 0
-    room = max(0, svc.settings.max_links_per_hour - recent)
-    urls, skipped = urls[:room], urls[room:]
-    submitter = _submitter(message)
-    submissions: list[Submission] = []
-    refused: list[tuple[str, IngestError]] = []
-    held: list[str] = []
-    for url in urls:  # every link is committed as pending before anything is answered
+    async with _chat_lock(context, chat_id):  # the hourly count and the submits, as one step
         try:
-            submissions.append(await svc.ingestor.submit(chat_id, url, submitter))
-        except IngestError as error:
-            refused.append((url, error))
-        except sqlite3.Error as error:
-            log.error("database fault, holding link %s for chat %s in memory: %s", url, chat_id, error)
-            held.append(url)
-    if held:
-        waiting_room(context).extend(HeldLink(message, url) for url in held)
-        if not retrying:
-            await reply(message, render.text("database_down", language))
+            language = await chat_language(context, chat_id)
+            recent = await svc.repository.count_recent_links(chat_id, since=utc_now() - timedelta(hours=1))
+        except sqlite3.Error:
+            language, recent = svc.settings.default_language, 0
+        room = max(0, svc.settings.max_links_per_hour - recent)
+        urls, skipped = urls[:room], urls[room:]
+        submissions, refused, held = await _submit_all(context, message, urls)
     if skipped:
         await reply(message, render.text("limit", language, limit=svc.settings.max_links_per_hour, count=len(skipped)))
     for url, error in refused:
@@ -252,6 +238,30 @@ async def retry_held_links(context: Context) -> None:
         for link in links:
             held.remove(link)
         await ingest_links(links[0].message, context, [link.url for link in links], retrying=True)
+
+
+def _chat_lock(context: Context, chat_id: int) -> asyncio.Lock:
+    locks: dict[int, asyncio.Lock] = context.application.bot_data.setdefault("chat_locks", {})
+    return locks.setdefault(chat_id, asyncio.Lock())
+
+
+async def _submit_all(
+    context: Context, message: Message, urls: list[str]
+) -> tuple[list[Submission], list[tuple[str, IngestError]], list[str]]:
+    """Commit each link as pending; sort out the refused ones and those a database fault held."""
+    submitter = _submitter(message)
+    submissions: list[Submission] = []
+    refused: list[tuple[str, IngestError]] = []
+    held: list[str] = []
+    for url in urls:
+        try:
+            submissions.append(await services(context).ingestor.submit(message.chat_id, url, submitter))
+        except IngestError as error:
+            refused.append((url, error))
+        except sqlite3.Error as error:
+            log.error("database fault, holding link %s for chat %s in memory: %s", url, message.chat_id, error)
+            held.append(url)
+    return submissions, refused, held
 
 
 def _submitter(message: Message) -> Submitter:

@@ -69,7 +69,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "/digest — дайджест за сьогодні\n"
             "/stats — статистика\n"
             "/export [csv|json] — експорт\n"
-            "/lang uk|en — мова чату"
+            "/lang uk|en — мова чату\n"
+            "/schedule ГГ:ХХ [Europe/Kyiv] — щоденний дайджест (off, quiet)\n"
+            "/resummarize N — заново підсумувати мовною моделлю"
         ),
     },
     "en": {
@@ -123,7 +125,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "/digest — today's digest\n"
             "/stats — statistics\n"
             "/export [csv|json] — export\n"
-            "/lang uk|en — the chat's language"
+            "/lang uk|en — the chat's language\n"
+            "/schedule HH:MM [Europe/Kyiv] — the daily digest (off, quiet)\n"
+            "/resummarize N — summarise again with the language model"
         ),
     },
 }
