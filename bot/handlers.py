@@ -145,6 +145,10 @@ async def ingest_links(message: Message, context: Context, urls: list[str], *, q
         room = max(0, svc.settings.max_links_per_hour - recent)
         urls, skipped = urls[:room], urls[room:]
         submissions, refused, held = await _submit_all(context, message, urls)
+    if held:
+        waiting_room(context).extend(HeldLink(message, url) for url in held)
+        if not retrying:
+            await reply(message, render.text("database_down", language))
     if skipped:
         await reply(message, render.text("limit", language, limit=svc.settings.max_links_per_hour, count=len(skipped)))
     for url, error in refused:
