@@ -6,18 +6,24 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import trafilatura
 
 from bot.pipeline.errors import NoArticle
 from bot.pipeline.extract import (
+    choose_date,
     choose_language,
+    dates_in_text,
+    dates_shown,
     decode_html,
     detect_language,
     extract_article,
     normalise_authors,
     parse_date,
+    read_page_metadata,
     plausible_date,
     site_names,
     strip_site_suffix,
+    visible_bylines,
 )
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -162,6 +168,16 @@ def test_script_in_title_is_not_returned_as_markup() -> None:
         ("Podium Staff", ("Podium Staff",)),
         ("JANE DOE", ("Jane Doe",)),
         ("Автор: Олена Петренко", ("Олена Петренко",)),
+        ("Guide by Priya Raman", ("Priya Raman",)),
+        ("Authored by: Dr. Olu Bakare", ("Dr. Olu Bakare",)),
+        ("Sponsored by Gadget Mart", ("Sponsored by Gadget Mart",)),
+        ("Nadia Foss EdTech Content", ("Nadia Foss",)),
+        ("Ivo Marsh Content Marketing Coordinator", ("Ivo Marsh",)),
+        ("Ann Lee Associate Editor, Tech Weekly", ("Ann Lee",)),
+        ("Rhea Cole ⋅ Editor-in-Chief ⋅", ("Rhea Cole",)),
+        ("Mel North Facebook Tweet Pin", ("Mel North",)),
+        ("Jo Kent, MS, RD", ("Jo Kent", "MS", "RD")),
+        ("Lena Park, Ph.D.", ("Lena Park", "Ph.D.")),
         ("Staff Writer", ()),
         ("https://example.com/author/jane", ()),
         ("Sat, 20 Dec", ()),
@@ -224,6 +240,52 @@ def test_parse_date(raw: str, expected: date | None) -> None:
     assert parse_date(raw) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Updated on March 14, 2024 by the desk", {date(2024, 3, 14)}),
+        ("Published 5th May 2023 | Sept. 3, 2021", {date(2023, 5, 5), date(2021, 9, 3)}),
+        ("2024-02-29 and 2024-13-01", {date(2024, 2, 29)}),
+        ("03/04/2024, 13/02/2022 and 14.03.2024", {date(2024, 3, 4), date(2022, 2, 13), date(2024, 3, 14)}),
+        ("February 30, 2024", set()),
+        ("10 May 1850 or 12345-67-89", set()),
+        ("", set()),
+        ("May " * 5000, set()),
+    ],
+)
+def test_dates_in_text(text: str, expected: set[date]) -> None:
+    assert dates_in_text(text) == expected
+
+
+def dated_page(shown: str) -> str:
+    return (
+        '<html><head><meta property="article:published_time" content="2024-03-14T09:00:00Z"></head>'
+        f"<body><h1>Story</h1><p class='meta'>{shown}</p><script>var d = 'June 1, 2024';</script><p>Text.</p></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shown", "guess", "expected"),
+    [
+        ("Updated June 1, 2024", "2024-06-01", date(2024, 6, 1)),  # the guess, when the page shows it
+        ("", "2024-06-01", date(2024, 6, 1)),  # the guess, when neither is shown
+        ("Published March 14, 2024", "2024-06-01", date(2024, 3, 14)),  # only the declared date is on show
+        ("", "2025-06-01", date(2024, 3, 14)),  # a guess after the fetch is no date
+        ("", None, date(2024, 3, 14)),
+    ],
+)
+def test_choose_date(shown: str, guess: str | None, expected: date) -> None:
+    tree = trafilatura.load_html(dated_page(shown))
+    chosen = choose_date(
+        read_page_metadata(tree), guess=guess, tree=tree, url="https://news.example/story", fetched_on=FETCHED_ON
+    )
+    assert chosen == expected
+
+
+def test_dates_shown_ignore_scripts() -> None:
+    assert dates_shown(trafilatura.load_html(dated_page("Posted 2 April 2024"))) == {date(2024, 4, 2)}
+
+
 ENGLISH = "The council said on Tuesday that the new bridge would open to traffic in the spring, and that the old one is to be kept for walkers."
 UKRAINIAN = "Міська рада повідомила у вівторок, що новий міст відкриють для руху навесні, а старий залишать для пішоходів. Це рішення ухвалили після громадських слухань."
 RUSSIAN = "Городской совет сообщил во вторник, что новый мост откроют для движения весной, а старый оставят для пешеходов. Это решение приняли после общественных слушаний."
@@ -274,3 +336,25 @@ def test_choose_language(declared: list[str], text: str, expected: str | None) -
 )
 def test_decode_html(body: bytes, encoding: str | None, expected: str) -> None:
     assert decode_html(body, encoding) == expected
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ('<div class="meta"><span>Written by</span><span>Edzel Tabing</span></div>', "Edzel Tabing"),
+        ('<span itemprop="author" itemscope><span itemprop="name">Sam O\'Brien</span></span>', "Sam O'Brien"),
+        ('<p>By <a href="/producers/sofia-gonzalez">Sofia Gonzalez</a></p>', "Sofia Gonzalez"),
+    ],
+)
+def test_visible_bylines(markup: str, expected: str) -> None:
+    tree = trafilatura.load_html(f"<html><body><article><h1>Story</h1>{markup}<p>Text.</p></article></body></html>")
+    names = {name for byline in visible_bylines(tree) for name in normalise_authors(byline)}
+    assert expected in names
+
+
+def test_visible_bylines_skip_comment_authors() -> None:
+    tree = trafilatura.load_html(
+        '<html><body><article><p>Text.</p></article>'
+        '<ol class="comment-list"><li><div class="comment-author">By Gwen T.</div></li></ol></body></html>'
+    )
+    assert visible_bylines(tree) == []

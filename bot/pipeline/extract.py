@@ -2,7 +2,8 @@
 
 trafilatura finds the main text. Title, authors and date come first from what the page
 says about itself (JSON-LD, Open Graph and other <meta> tags, <time>, the visible <h1>),
-with trafilatura's own guesses as the fallback. Language is the page's declared one, checked
+with trafilatura's own guesses as the fallback; for the date trafilatura's guess comes first,
+unless only the declared date is written on the page. Language is the page's declared one, checked
 against a small letter-and-stopword detector that tells English, Ukrainian and Russian apart.
 
 Runs inside a worker process (see the process pool in ingest); raises NoArticle when the
@@ -64,7 +65,7 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
     site_name = clean_text(page.site_name or document.sitename) or None
     title = choose_title(page, fallback=document.title, site_name=site_name, url=url)
     authors = choose_authors(page, fallback=document.author, site_name=site_name)
-    published = choose_date(page, fallback=document.date, url=url, fetched_on=fetched_on)
+    published = choose_date(page, guess=document.date, tree=tree, url=url, fetched_on=fetched_on)
     text = without_headline(text, title)
     language = choose_language(page.languages, text)
     description = clean_text(page.description or document.description)
@@ -407,6 +408,7 @@ def limit_title(title: str) -> str:
 
 
 BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?!sponsored\b)[^\W\d_]+\s+)?by(?:\s*:\s*|\s+|$)|"
     r"^\s*(?:(?:written|posted|published|reported|reviewed|edited|words|text|photos?|story|article)\s+)?"
     r"(?:by|from|von|par|por|автор(?:и|ка)?|від)(?:\s*:\s*|\s+|$)|^\s*(?:authors?|автор(?:и|ка)?)(?:\s*:\s*|\s+|$)",
     re.IGNORECASE,
@@ -423,7 +425,7 @@ DATE_WORDS = re.compile(
 )
 TRAILING_JUNK = re.compile(
     rf"\s+(?:last\s+updated|updated|published|posted|on|in|at)\b.*$"
-    rf"|\s+(?:{MONTHS})\.?(?:\s+\d.*)?$|\s+may\s+\d.*$|\s*[•·|→].*$|\s+[-–—]\s+.*$|\s+\d.*$",
+    rf"|\s+(?:{MONTHS})\.?(?:\s+\d.*)?$|\s+may\s+\d.*$|\s*[•·⋅|→].*$|\s+[-–—]\s+.*$|\s+\d.*$",
     re.IGNORECASE,
 )
 ROLE_WORDS = {
@@ -431,16 +433,18 @@ ROLE_WORDS = {
     "senior", "associate", "contributing", "managing", "editorial", "team", "desk", "news", "former",
     "photographer", "producer", "director", "manager", "ceo", "cto", "founder", "cofounder", "co",
     "expert", "specialist", "consultant", "chief", "head", "lead", "content", "marketing", "sponsored",
-    "md", "phd", "rd", "dr", "ms", "ma", "mba", "jr", "sr", "cpa", "rn", "lcsw", "admin", "the", "of",
+    "md", "phd", "rd", "dr", "ms", "ma", "mba", "jr", "sr", "cpa", "rn", "lcsw", "admin", "the", "of", "editorinchief",
 }
 """A fragment made only of these words is a role, not a name ("Staff Writer", "MD")."""
 ROLE_STARTS = {
     "former", "senior", "co", "cofounder", "founder", "ceo", "cto", "chief", "head", "consultant", "editor",
     "writer", "reporter", "correspondent", "columnist", "photographer", "producer", "director", "manager",
-    "specialist", "marketer",
+    "specialist", "marketer", "contributor", "contributing", "coordinator", "content", "associate", "reviewer",
+    "architect", "facebook", "twitter", "tweet", "pin", "linkedin", "email", "share",
 }
 """A role after a name ends the name ("Liz Kenny Former McKinsey Consultant")."""
 JUNK_WORDS = {"see", "all", "more", "about", "articles", "posts", "learn", "view", "read", "follow", "share", "comments"}
+CREDENTIAL = re.compile(r"[A-Z]{2,5}®?|Ph\.?\s?D\.?|M\.\s?D\.")
 NOT_A_NAME = re.compile(r"https?://|www\.|^\W*$|\d{3,}|[{}<>=]")
 BYLINE_XPATH = (
     './/*[@itemprop="author"]'
@@ -496,10 +500,21 @@ def normalise_authors(raw: str | None) -> tuple[str, ...]:
     for chunk in NAME_SPLIT.split(text):
         # "Name, Role" or "Name, Name": keep the parts that are names
         for part in chunk.split(","):
+            if names and CREDENTIAL.fullmatch(part.strip()):
+                names.append(part.strip())  # "Ann Lee, MD, RD": bylines keep credentials with the name
+                continue
             name = clean_name(part)
             if name and name.casefold() not in {n.casefold() for n in names}:
                 names.append(name)
+            if name and ends_in_role(part):
+                break  # "Ann Lee Associate Editor, PCWorld": what follows the role is about the role
     return tuple(names[:MAX_AUTHORS])
+
+
+def ends_in_role(part: str) -> bool:
+    """Whether a byline fragment goes on from a name to a role ("Ann Lee Associate Editor")."""
+    words = [re.sub(r"\W", "", word) for word in BYLINE_PREFIX.sub("", part.strip()).casefold().split()]
+    return any(word in ROLE_STARTS for word in words[2:])
 
 
 def clean_name(part: str) -> str:
@@ -516,7 +531,9 @@ def clean_name(part: str) -> str:
         return ""
     for i, word in enumerate(lowered[2:], start=2):
         if re.sub(r"\W", "", word) in ROLE_STARTS:
-            words = words[:i]
+            # a capitalised word or two before the role belong to it ("EdTech Content"), unless the name has an initial
+            role_begins = 2 if i <= 4 and not words[1].endswith(".") and all(w[:1].isupper() for w in words[2:i]) else i
+            words = words[:role_begins]
             break
     # avatar initials before the name: "CM Craig McCarthy"
     if len(words) >= 3 and words[0].isupper() and words[0] == "".join(w[0] for w in words[1:len(words[0]) + 1]):
@@ -542,13 +559,63 @@ DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})\b")
 URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])(?:[/_-](0?[1-9]|[12]\d|3[01]))?(?:/|[_-]|$)")
 
 
-def choose_date(page: PageMetadata, *, fallback: str | None, url: str, fetched_on: date | None) -> date | None:
-    """The first declared publication date that is sane, else trafilatura's guess."""
-    for raw in [*page.published, *page.visible_dates[:1], *([fallback] if fallback else [])]:
+def choose_date(
+    page: PageMetadata, *, guess: str | None, tree: HtmlElement, url: str, fetched_on: date | None
+) -> date | None:
+    """trafilatura's guess (htmldate weighs the page's own dates well), unless only the declared date is on show."""
+
+    def sane(raw: str | None) -> date | None:
         parsed = parse_date(raw)
-        if parsed and plausible_date(parsed, url=url, fetched_on=fetched_on):
-            return parsed
-    return None
+        return parsed if parsed and plausible_date(parsed, url=url, fetched_on=fetched_on) else None
+
+    declared = next(filter(None, map(sane, [*page.published, *page.visible_dates[:1]])), None)
+    guessed = sane(guess)
+    if declared and guessed and declared != guessed:
+        shown = dates_shown(tree)
+        return declared if declared in shown and guessed not in shown else guessed
+    return guessed or declared
+
+
+MONTH_NUMBERS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+)}
+_MONTH = rf"({MONTHS}|may)\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"((?:19|20)\d{2})"
+SHOWN_DATE = re.compile(
+    rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"  # March 14, 2024
+    rf"|\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"  # 14 March 2024
+    rf"|\b{_YEAR}-(\d{{2}})-(\d{{2}})\b"  # 2024-03-14
+    rf"|\b(\d{{1,2}})([./])(\d{{1,2}})\11{_YEAR}\b",  # 03/14/2024, 14.03.2024
+    re.IGNORECASE,
+)
+SHOWN_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+
+
+def dates_shown(tree: HtmlElement) -> set[date]:
+    """Calendar dates written in the page's visible text (English month names or numbers)."""
+    return dates_in_text(" ".join(" ".join(text.split()) for text in tree.xpath(SHOWN_TEXT)))
+
+
+def dates_in_text(text: str) -> set[date]:
+    """Dates written out in text; "03/04/2024" is read month first unless the first number is over 12."""
+    found = set()
+    for match in SHOWN_DATE.finditer(text):
+        g = match.groups()
+        try:
+            if g[0]:
+                found.add(date(int(g[2]), MONTH_NUMBERS[g[0][:3].lower()], int(g[1])))
+            elif g[3]:
+                found.add(date(int(g[5]), MONTH_NUMBERS[g[4][:3].lower()], int(g[3])))
+            elif g[6]:
+                found.add(date(int(g[6]), int(g[7]), int(g[8])))
+            else:
+                first, separator, second, year = int(g[9]), g[10], int(g[11]), int(g[12])
+                day_first = separator == "." or first > 12
+                found.add(date(year, second, first) if day_first else date(year, first, second))
+        except ValueError:
+            continue
+    return found
 
 
 def parse_date(raw: str | None) -> date | None:
