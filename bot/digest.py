@@ -13,10 +13,11 @@ DIGEST_GRACE_HOURS (the bot was down) is recorded as 'skipped' and logged instea
 A claim still 'sending' when the bot starts was left by a process that stopped mid-way:
 - it never began sending (send_started_at is empty): nothing can have reached the chat, so the
   claim is dropped and the digest is sent now (if still within the grace);
-- some parts were delivered (message ids recorded): it counts as sent;
-- a sendMessage was in flight with no id recorded: Telegram may or may not have delivered it.
-  We mark it 'failed' rather than send again: a missing digest is visible in the runs table and
-  /digest shows it on demand, while a doubled one cannot be taken back (at most once a day).
+- it stopped between two parts (sending_part is empty): the parts are rebuilt from the recorded
+  window and language, and the ones not yet delivered are sent — nothing lost, nothing doubled;
+- it stopped while a sendMessage was in flight (sending_part is set): Telegram may or may not
+  have delivered that part. It is not sent again (a doubled message cannot be taken back), the
+  rest are, and the run records which part may be missing.
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def add_handlers(application: Application) -> None:
 async def start(application: Application) -> None:
     """Settle runs an earlier process left open, then register every schedule and the sweep."""
     services: Services = application.bot_data["services"]
-    await recover_interrupted(services.repository, started=utc_now())
+    for run in await recover_interrupted(services.repository, started=utc_now()):
+        application.create_task(resume_interrupted(application, run), name=f"resume-digest:{run['chat_id']}")
     for found in map(_schedule, await services.repository.digest_schedules()):
         register(application, found)
     application.job_queue.run_repeating(
@@ -267,7 +269,7 @@ async def _run_due(application: Application, chat_id: int, now: datetime) -> str
     language = await _language(services, chat_id)
     digest = await compose(repository, chat_id, language=language, day=day, until=now, before=day)
     await repository.start_digest_sending(chat_id, day, since=digest.since, until=digest.until,
-                                          item_count=digest.item_count, now=now)
+                                          item_count=digest.item_count, language=language, now=now)
     if digest.item_count == 0 and found.quiet:
         await repository.finish_digest(chat_id, day, status="sent", error="quiet: no new items")
         log.info("digest for chat %s on %s: no new items, quiet", chat_id, day)
@@ -278,16 +280,18 @@ async def _run_due(application: Application, chat_id: int, now: datetime) -> str
     return status
 
 
-async def _deliver(application: Application, chat_id: int, day: date, messages: list[str]) -> str:
-    """Send the parts not yet delivered, retrying with backoff; close the run as sent or failed."""
+async def _deliver(application: Application, chat_id: int, day: date, messages: list[str], *,
+                   start: int = 0, note: str | None = None) -> str:
+    """Send the parts from `start` on, retrying with backoff; close the run as sent or failed."""
     repository = application.bot_data["services"].repository
-    delivered = 0
+    delivered = start
     error: TelegramError | None = None
     for attempt in range(SEND_ATTEMPTS):
         if attempt:
             await asyncio.sleep(RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)])
         try:
             while delivered < len(messages):
+                await repository.mark_digest_part_sending(chat_id, day, delivered)
                 sent = await application.bot.send_message(chat_id, messages[delivered])
                 await repository.add_digest_message(chat_id, day, sent.message_id)
                 delivered += 1
@@ -300,7 +304,7 @@ async def _deliver(application: Application, chat_id: int, day: date, messages: 
             log.warning("digest for chat %s, attempt %d failed: %s", chat_id, attempt + 1, failure)
             error = failure
             continue
-        await repository.note_digest_attempt(chat_id, day)
+        await repository.note_digest_attempt(chat_id, day, error=note)
         await repository.finish_digest(chat_id, day, status="sent")
         return "sent"
     log.error("digest for chat %s on %s failed: %s", chat_id, day, error)
@@ -308,23 +312,38 @@ async def _deliver(application: Application, chat_id: int, day: date, messages: 
     return "failed"
 
 
-async def recover_interrupted(repository: Repository, *, started: datetime) -> None:
-    """Settle the runs an earlier process left 'sending' (the rules are in the module docstring)."""
+async def recover_interrupted(repository: Repository, *, started: datetime) -> list[dict]:
+    """Settle the runs an earlier process left 'sending' (the rules are in the module docstring);
+    return those whose remaining parts are to be sent (see `resume_interrupted`)."""
+    to_resume = []
     for run in await repository.interrupted_digests(claimed_before=started):
         day = date.fromisoformat(run["local_date"])
-        if run["message_ids"]:
-            await repository.finish_digest(run["chat_id"], day, status="sent",
-                                           error="interrupted after delivering a part; counted as sent")
-            log.warning("digest for chat %s on %s was interrupted after sending; counted as sent", run["chat_id"], day)
-        elif run["send_started_at"] is None:
+        if run["send_started_at"] is None:
             await repository.release_digest(run["chat_id"], day)
             log.warning("digest for chat %s on %s was interrupted before sending; it will be sent again",
                         run["chat_id"], day)
-        else:
+        elif run["since_at"] is None or run["until_at"] is None:
             await repository.finish_digest(run["chat_id"], day, status="failed",
-                                           error="interrupted while sending; not sent again to avoid a duplicate")
-            log.warning("digest for chat %s on %s was interrupted mid-send; marked failed, not re-sent",
-                        run["chat_id"], day)
+                                           error="interrupted; its window was not recorded")
+        else:
+            to_resume.append(run)
+    return to_resume
+
+
+async def resume_interrupted(application: Application, run: dict) -> str:
+    """Send the parts of an interrupted digest that did not go out, rebuilt from its window."""
+    services: Services = application.bot_data["services"]
+    chat_id, day = run["chat_id"], date.fromisoformat(run["local_date"])
+    items = await services.repository.items_between(
+        chat_id, datetime.fromisoformat(run["since_at"]), datetime.fromisoformat(run["until_at"]))
+    messages = render.digest(items, day, run["language"] or await _language(services, chat_id))
+    start, note = len(run["message_ids"]), None
+    if run["sending_part"] is not None:
+        start = run["sending_part"] + 1  # that part may have reached the chat: never send it twice
+        note = f"interrupted while sending part {run['sending_part'] + 1} of {len(messages)}; it may be missing"
+    log.warning("digest for chat %s on %s was interrupted; sending parts %d..%d of %d",
+                chat_id, day, start + 1, len(messages), len(messages))
+    return await _deliver(application, chat_id, day, messages, start=start, note=note)
 
 
 def _hours(span: timedelta) -> str:

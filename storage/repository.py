@@ -434,20 +434,29 @@ class Repository:
         return cursor.rowcount == 1
 
     async def start_digest_sending(self, chat_id: int, day: date, *, since: datetime, until: datetime,
-                                   item_count: int, now: datetime | None = None) -> None:
+                                   item_count: int, language: str | None = None,
+                                   now: datetime | None = None) -> None:
         """Note the window the digest covers and that sending begins (see bot/digest.py on crashes)."""
         await self._db.execute(
-            """UPDATE digest_runs SET since_at = ?, until_at = ?, item_count = ?,
+            """UPDATE digest_runs SET since_at = ?, until_at = ?, item_count = ?, language = ?,
                    send_started_at = coalesce(send_started_at, ?)
                WHERE chat_id = ? AND local_date = ? AND status = 'sending'""",
-            (_iso(since), _iso(until), item_count, _iso(now or utc_now()), chat_id, day.isoformat()),
+            (_iso(since), _iso(until), item_count, language, _iso(now or utc_now()), chat_id, day.isoformat()),
+        )
+        await self._db.commit()
+
+    async def mark_digest_part_sending(self, chat_id: int, day: date, part: int) -> None:
+        """Note that part `part` (0-based) is about to be sent: a crash now leaves it uncertain."""
+        await self._db.execute(
+            "UPDATE digest_runs SET sending_part = ? WHERE chat_id = ? AND local_date = ?",
+            (part, chat_id, day.isoformat()),
         )
         await self._db.commit()
 
     async def add_digest_message(self, chat_id: int, day: date, message_id: int) -> None:
         """Record one delivered part at once, so a crash afterwards knows it went out."""
         await self._db.execute(
-            """UPDATE digest_runs SET message_ids = json_insert(message_ids, '$[#]', ?)
+            """UPDATE digest_runs SET message_ids = json_insert(message_ids, '$[#]', ?), sending_part = NULL
                WHERE chat_id = ? AND local_date = ?""",
             (message_id, chat_id, day.isoformat()),
         )

@@ -84,11 +84,10 @@ async def test_interrupted_runs_are_settled_on_start(repository: Repository) -> 
     await repository._db.execute("UPDATE digest_runs SET claimed_at = ? WHERE local_date = ?",
                                  ("2030-01-01T00:00:00+00:00", days[3].isoformat()))  # this process's own claim
     await repository._db.commit()
-    await digest.recover_interrupted(repository, started=utc(2026, 3, 30))
+    to_resume = await digest.recover_interrupted(repository, started=utc(2026, 3, 30))
     assert await repository.digest_run(CHAT, days[0]) is None  # released: it can be claimed and sent
-    assert (await repository.digest_run(CHAT, days[1]))["status"] == "sent"
-    assert (await repository.digest_run(CHAT, days[2]))["status"] == "failed"
-    assert (await repository.digest_run(CHAT, days[3]))["status"] == "sending"
+    assert [run["local_date"] for run in to_resume] == [days[1].isoformat(), days[2].isoformat()]
+    assert (await repository.digest_run(CHAT, days[3]))["status"] == "sending"  # not interrupted
 
 
 # -- content -------------------------------------------------------------------------------
@@ -189,6 +188,45 @@ async def test_a_send_that_keeps_failing_is_recorded_as_failed(repository: Repos
 async def test_a_chat_that_refuses_is_not_retried(repository: Repository, fast_retries: None) -> None:
     assert await deliver(repository, FlakyBot([Forbidden("bot was kicked")])) == "failed"
     assert (await repository.digest_run(CHAT, DAY))["attempts"] == 1
+
+
+async def interrupted_run(repository: Repository, *, delivered: int, in_flight: bool) -> tuple[list[str], dict]:
+    """A digest of several parts whose sending stopped after `delivered` parts."""
+    for n in range(60):
+        await add_item(repository, n, submitted=utc(2026, 3, 28, 12, n), summary="Word " * 60 + "end.")
+    claimed = utc(2026, 3, 29, 6)
+    await repository.claim_digest(CHAT, DAY, scheduled_for=claimed, now=claimed)
+    composed = await digest.compose(repository, CHAT, language="en", day=DAY, until=claimed, before=DAY)
+    assert len(composed.messages) >= 3
+    await repository.start_digest_sending(CHAT, DAY, since=composed.since, until=composed.until,
+                                          item_count=composed.item_count, language="en", now=claimed)
+    for part in range(delivered):
+        await repository.mark_digest_part_sending(CHAT, DAY, part)
+        await repository.add_digest_message(CHAT, DAY, 500 + part)
+    if in_flight:
+        await repository.mark_digest_part_sending(CHAT, DAY, delivered)
+    [run] = await digest.recover_interrupted(repository, started=utc(2026, 3, 30))
+    return composed.messages, run
+
+
+async def test_a_digest_stopped_between_parts_sends_the_rest_once(repository: Repository) -> None:
+    messages, run = await interrupted_run(repository, delivered=1, in_flight=False)
+    bot = FlakyBot([])
+    application = SimpleNamespace(bot=bot, bot_data={"services": SimpleNamespace(repository=repository)})
+    assert await digest.resume_interrupted(application, run) == "sent"
+    assert bot.sent == messages[1:]  # the first part is not sent again, none is lost
+    final = await repository.digest_run(CHAT, DAY)
+    assert final["status"] == "sent" and len(final["message_ids"]) == len(messages)
+
+
+async def test_a_part_in_flight_at_the_crash_is_not_sent_twice(repository: Repository) -> None:
+    messages, run = await interrupted_run(repository, delivered=1, in_flight=True)
+    bot = FlakyBot([])
+    application = SimpleNamespace(bot=bot, bot_data={"services": SimpleNamespace(repository=repository)})
+    assert await digest.resume_interrupted(application, run) == "sent"
+    assert bot.sent == messages[2:]
+    final = await repository.digest_run(CHAT, DAY)
+    assert final["status"] == "sent" and "part 2" in final["error"]
 
 
 def test_the_terminal_prints_the_digest_as_plain_text(tmp_path, monkeypatch: pytest.MonkeyPatch,

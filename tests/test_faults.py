@@ -163,3 +163,62 @@ def test_full_disk_is_reported_and_links_are_kept_until_it_clears(
         assert "Posted during the fault" in titles
     finally:
         bot.terminate()
+
+
+def test_sigkill_mid_digest_then_restart_neither_loses_nor_doubles(
+    telegram: BotApiServer, tmp_path: Path
+) -> None:
+    import asyncio
+    import re
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from storage.repository import Repository
+    from tests.test_bot import ADMIN
+
+    telegram.add_user(ADMIN, first_name="Admin")
+    telegram.set_chat_admins(GROUP, [ADMIN])
+    environ = bot_environment(telegram, tmp_path)
+
+    async def stored_items() -> list[int]:
+        repository = await Repository.open(environ["NEWSDESK_DB"])
+        ids = []
+        try:
+            for n in range(80):
+                item, _ = await repository.add_link(GROUP, f"https://e.example/{n}", f"https://e.example/{n}",
+                                                    domain="e.example")
+                await repository.mark_done(item.id, final_url=item.url, title=f"Digest crash article {n}",
+                                           text="Body.", authors=(), site_name=f"Source {n % 7}",
+                                           published_date=None, language="en", description=None,
+                                           summary="A sentence of the summary that is fairly long. " * 3,
+                                           summary_language="en")
+                ids.append(item.id)
+        finally:
+            await repository.close()
+        return ids
+
+    ids = asyncio.run(stored_items())
+    bot = started(telegram, environ, tmp_path / "bot.log")
+    try:
+        at = (datetime.now(UTC) + timedelta(seconds=6)).astimezone(ZoneInfo("Europe/Kyiv")).strftime("%H:%M:%S")
+        asked = telegram.send_command(GROUP, f"/schedule {at} Europe/Kyiv", user=ADMIN)
+        after = telegram.wait_for_reply(asked, timeout=20).message_id
+        telegram.wait_for(lambda s: any(m.content.startswith("Дайджест") for m in s.bot_messages(GROUP, after=after)),
+                          timeout=40)
+        bot.kill()
+        parts_before = len(telegram.bot_messages(GROUP, after=after))
+        bot = started(telegram, environ, tmp_path / "bot.log")
+
+        def every_item_shown(server: BotApiServer) -> bool:
+            text = "\n".join(m.content for m in server.bot_messages(GROUP, after=after))
+            return all(f"№{i}\n" in text + "\n" for i in ids)
+
+        telegram.wait_for(every_item_shown, timeout=90)
+        time.sleep(3)  # nothing more arrives
+        text = "\n".join(m.content for m in telegram.bot_messages(GROUP, after=after))
+        counts = {i: len(re.findall(rf"№{i}(?!\d)", text)) for i in ids}
+        assert set(counts.values()) == {1}, counts
+        assert text.count("Дайджест") == 1
+        assert 1 <= parts_before < len(telegram.bot_messages(GROUP, after=after))
+    finally:
+        bot.terminate()
