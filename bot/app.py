@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -137,6 +138,7 @@ def run_bot(settings: Settings) -> int:
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),  # as a reverse proxy passes it on
                 webhook_url=settings.webhook_url,
                 secret_token=settings.webhook_secret or None,
                 allowed_updates=Update.ALL_TYPES,

@@ -27,6 +27,7 @@ from bot.config import Settings, SettingsError
 from bot.pipeline.errors import IngestError
 from bot.pipeline.ingest import Submitter
 from bot.export import export_csv, item_json
+from bot.logs import configure_logging
 from bot.services import Services
 from storage.models import DONE, FAILED, Item
 from storage.repository import Repository
@@ -44,12 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"newsdesk: {error}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings)
     if args.command == "run":
         from bot.app import run_bot
 

@@ -169,14 +169,18 @@ async def ingest_links(message: Message, context: Context, urls: list[str], *, q
         await send_card(context, item, language, edit_message=progress)
         return
     progress = await reply(message, render.text("processing_many", language, count=len(to_process)))
-    items = await asyncio.gather(*(process(context, item) for item in to_process))
-    lines = render.split_messages(render.status_line(item, language) for item in items)
+    finished: dict[int, Item] = {}
+
+    async def process_and_show(item: Item) -> None:  # each card as soon as it is ready
+        finished[item.id] = await process(context, item)
+        if finished[item.id].status == DONE:
+            await send_card(context, finished[item.id], language, reply_to=message)
+
+    await asyncio.gather(*(process_and_show(item) for item in to_process))
+    lines = render.split_messages(render.status_line(finished[item.id], language) for item in to_process)
     await edit(progress, lines[0])
     for extra in lines[1:]:
         await reply(message, extra, quote=False)
-    for item in items:
-        if item.status == DONE:
-            await send_card(context, item, language, reply_to=message)
 
 
 async def process(context: Context, item: Item) -> Item:

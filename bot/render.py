@@ -8,6 +8,7 @@ Telegram's 4096-character limit, never inside a tag.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -171,11 +172,17 @@ def _e(value: str | None) -> str:
 
 
 def _clip(value: str | None, limit: int) -> str:
+    """Whitespace collapsed and at most `limit` UTF-16 units (as Telegram counts), cut at a word."""
     value = " ".join((value or "").split())
-    if len(value) <= limit:
+    if _units(value) <= limit:
         return value
-    cut = value[:limit].rsplit(" ", 1)[0]
+    # "ignore" drops the half of an emoji (a surrogate pair) the cut may leave at the end
+    cut = value.encode("utf-16-le")[: 2 * limit].decode("utf-16-le", "ignore").rsplit(" ", 1)[0]
     return cut + "…"
+
+
+def _units(value: str) -> int:
+    return len(value.encode("utf-16-le")) // 2
 
 
 def _date(day: date) -> str:
@@ -204,7 +211,7 @@ def card(item: Item, language: str) -> str:
 
 def already_saved(item: Item, language: str) -> str:
     """The answer to a link the chat already has, with that item's card."""
-    name = item.submitted_by_name or "?"
+    name = _clip(item.submitted_by_name, 100) or "?"
     notice = text("already", language, name=name, date=_date(item.submitted_at.date()))
     return f"ℹ️ {notice}\n\n{card(item, language)}"
 
@@ -216,7 +223,7 @@ def failure(url: str, reason: str, language: str, *, detail: str | None = None) 
         if reason.startswith("http_"):
             words = ("сайт відповів помилкою HTTP " if language == "uk" else "the site answered HTTP ") + reason[5:]
         else:
-            words = detail or reason
+            words = _clip(detail or reason, 500)
     return f"⚠️ {text('failed', language)}: {_e(_clip(url, 200))}\n{_e(words)}"
 
 
@@ -252,22 +259,39 @@ def search_results(page: SearchPage, language: str) -> str:
     return split_messages(blocks)[0]
 
 
+_HIGHLIGHTS = re.compile(f"({re.escape(HIGHLIGHT_START)}|{re.escape(HIGHLIGHT_END)})")
+
+
 def _snippet(snippet: str) -> str:
-    escaped = _e(_clip(snippet, 400))
-    opened = escaped.count(HIGHLIGHT_START)
-    escaped = escaped.replace(HIGHLIGHT_START, "<b>").replace(HIGHLIGHT_END, "</b>")
-    if opened != snippet.count(HIGHLIGHT_END) or escaped.count("<b>") != escaped.count("</b>"):
-        escaped = escaped.replace("<b>", "").replace("</b>", "")  # clipped inside a match
-    return f"<i>{escaped}</i>" if escaped else ""
+    """The excerpt in italics, each match in bold. Markers without a partner (a match cut by the
+    clip, or marker characters in the page's own text) are dropped, so the tags always nest."""
+    parts: list[str] = []
+    opened: int | None = None  # index in `parts` of a <b> still waiting for its </b>
+    for part in _HIGHLIGHTS.split(_clip(snippet, 400)):
+        if part == HIGHLIGHT_START:
+            if opened is not None:
+                parts[opened] = ""
+            opened = len(parts)
+            parts.append("<b>")
+        elif part == HIGHLIGHT_END:
+            if opened is not None:
+                parts.append("</b>")
+                opened = None
+        else:
+            parts.append(_e(part))
+    if opened is not None:
+        parts[opened] = ""
+    escaped = "".join(parts)
+    return f"<i>{escaped}</i>" if _HIGHLIGHTS.sub("", snippet).strip() else ""
 
 
 def stats(data: Stats, language: str) -> str:
     body = text("stats", language, items=data.items, sources=data.sources, week=data.last_7_days,
                 failed=data.failed, pending=data.pending)
     if data.top_sources:
-        body += "\n\n" + "\n".join(f"• {_e(name)}: {count}" for name, count in data.top_sources)
+        body += "\n\n" + "\n".join(f"• {_e(_clip(name, 100))}: {count}" for name, count in data.top_sources)
     if data.failure_reasons:
-        body += "\n\n" + "\n".join(f"⚠️ {_e(reason)}: {count}" for reason, count in data.failure_reasons)
+        body += "\n\n" + "\n".join(f"⚠️ {_e(_clip(reason, 100))}: {count}" for reason, count in data.failure_reasons)
     return body
 
 
@@ -345,9 +369,13 @@ def split_messages(blocks: Iterable[str], *, limit: int = MESSAGE_LIMIT) -> list
     return messages
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _length(message: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (of the markup, an upper bound)."""
-    return len(message.encode("utf-16-le")) // 2
+    """Length as Telegram counts it: UTF-16 code units of the text once tags and entities are parsed
+    (page text is always escaped here, so every "<" left in a message opens a tag render wrote)."""
+    return _units(html.unescape(_TAG.sub("", message)))
 
 
 def _shrink(block: str, limit: int) -> str:

@@ -402,3 +402,50 @@ def _handler_class(server: WebServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+# --- Hostile behaviours added for tests/test_hostile.py -----------------------------------------
+
+@functools.cache
+def gzip_html_bomb(unpacked_size: int, *, block_size: int = 1_000_000) -> bytes:
+    """One valid gzip stream of an HTML page padded with spaces to `unpacked_size` bytes.
+
+    Built in well under a second even for gigabytes: after a full flush deflate forgets its
+    window, so every full-flushed block of spaces compresses to the same bytes; the stream is
+    one such segment repeated, with the CRC and length of the whole page in the trailer.
+    """
+    opening, closing = b"<!doctype html><html><head><title>Bomb</title></head><body><p>", b"</p></body></html>"
+    block = b" " * block_size
+    blocks, rest = divmod(unpacked_size - len(opening) - len(closing), block_size)
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    head = packer.compress(opening) + packer.flush(zlib.Z_FULL_FLUSH)
+    segment = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    again = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    assert segment == again, "deflate did not repeat itself after a full flush"
+    tail = packer.compress(b" " * rest + closing) + packer.flush()
+    crc = zlib.crc32(opening)
+    for _ in range(blocks):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(b" " * rest + closing, crc)
+    trailer = crc.to_bytes(4, "little") + (unpacked_size & 0xFFFF_FFFF).to_bytes(4, "little")
+    return head + segment * blocks + tail[:-8] + trailer
+
+
+def serve_html_bomb(server: WebServer, path: str, unpacked_size: int = 2_000_000_000) -> str:
+    """`path` serves `gzip_html_bomb(unpacked_size)` as text/html with Content-Encoding: gzip."""
+    return server.add(path, gzip_html_bomb(unpacked_size), headers={"Content-Encoding": "gzip"})
+
+
+def serve_endless_headers(server: WebServer, path: str, *, give_up_after: float = 15.0) -> str:
+    """`path` sends a status line, then header lines for ever (until the client hangs up)."""
+
+    def endless(exchange: Exchange) -> None:
+        deadline = time.monotonic() + give_up_after
+        line = b"X-Padding: " + b"a" * 1000 + b"\r\n"
+        if not exchange.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n"):
+            return
+        while time.monotonic() < deadline and not exchange.stopping.is_set():
+            if not exchange.write(line):
+                return
+
+    return server.route(path, endless)
