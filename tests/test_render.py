@@ -1,0 +1,106 @@
+"""render: plain values to Telegram HTML, checked with the emulator's strict parser."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot import render
+from storage.models import Item, SearchHit, SearchPage, Stats
+from tests.support.botapi import parse_html, utf16_len
+
+SUBMITTED = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+
+
+def item(**fields: object) -> Item:
+    values: dict[str, object] = dict(
+        id=7, chat_id=-100, url="https://example.com/a", canonical_url="https://example.com/a", status="done",
+        submitted_at=SUBMITTED, domain="example.com", title="Grain deal signed", authors=("Maria Kovalenko",),
+        site_name="Example Times", published_date=date(2026, 11, 20), language="en",
+        summary_extractive="Grain exports rose. Insurers cut premiums. Ports stayed open.",
+        summary_extractive_language="en", submitted_by_name="Olena",
+    )
+    values.update(fields)
+    return Item(**values)  # type: ignore[arg-type]
+
+
+def visible(html_text: str) -> str:
+    text, _ = parse_html(html_text)
+    return text
+
+
+def test_card_has_the_briefs_shape() -> None:
+    card = render.card(item(), "uk")
+    assert visible(card).splitlines() == [
+        "Example Times — 20.11.2026", "Maria Kovalenko", "Grain deal signed", "",
+        "Grain exports rose. Insurers cut premiums. Ports stayed open.", "", "№7",
+    ]
+    assert '<a href="https://example.com/a">Grain deal signed</a>' in card
+
+
+def test_card_shows_the_translation_in_the_chats_language_only() -> None:
+    translated = item(title_translated="Угоду про зерно підписано", summary_translated="Експорт зерна зріс.",
+                      translation_language="uk")
+    assert "Угоду про зерно підписано" in visible(render.card(translated, "uk"))
+    assert "Експорт зерна зріс." in visible(render.card(translated, "uk"))
+    english = visible(render.card(translated, "en"))
+    assert "Угоду" not in english and "Grain exports rose." in english
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["<script>alert(1)</script>", "Tom & Jerry <b>bold</b> &amp; more", 'Quote " and \' and < > ', "x" * 5000,
+     "😀" * 3000, "\u202eRTL override", "A\x00B\x07C"],
+)
+def test_hostile_titles_are_shown_not_parsed(title: str) -> None:
+    for html_text in (render.card(item(title=title, site_name=title, authors=(title,)), "en"),
+                      render.item_line(item(title=title), "en"), render.already_saved(item(title=title), "uk")):
+        text, entities = parse_html(html_text)
+        assert utf16_len(text) <= render.MESSAGE_LIMIT
+        assert {e["type"] for e in entities} <= {"bold", "italic", "text_link"}
+    short = "Tom & Jerry <b>bold</b> &amp; more"
+    assert short in visible(render.card(item(title=short), "en"))
+
+
+@pytest.mark.parametrize(
+    ("reason", "language", "words"),
+    [("blocked_address", "en", "private network"), ("http_404", "uk", "HTTP 404"), ("no_article", "uk", "тексту статті"),
+     ("something_new", "en", "detail given")],
+)
+def test_failures_are_plain_words(reason: str, language: str, words: str) -> None:
+    message = render.failure("https://example.com/<x>", reason, language, detail="detail given")
+    assert words in visible(message) and "https://example.com/<x>" in visible(message)
+
+
+def test_search_results_highlight_and_fit() -> None:
+    hits = tuple(SearchHit(item(id=n), "the \x02grain\x03 deal <b> & co") for n in range(5))
+    message = render.search_results(SearchPage('"grain" -x', hits, 12, 0, 5), "en")
+    text, entities = parse_html(message)
+    assert text.startswith("12 found for “\"grain\" -x”")
+    assert sum(1 for e in entities if e["type"] == "bold") >= 5 and "<b> & co" in text
+
+
+def test_long_lists_split_between_items_and_keep_every_one() -> None:
+    items = [item(id=n, title=f"Article number {n} " + "long words " * 30) for n in range(60)]
+    messages = render.latest(items, "en")
+    assert len(messages) > 1
+    joined = "\n".join(visible(m) for m in messages)
+    assert all(f"#{n} ·" in joined for n in range(60))
+    assert all(utf16_len(visible(m)) <= render.MESSAGE_LIMIT for m in messages)
+
+
+def test_digest_groups_by_source_and_counts() -> None:
+    items = [item(id=1, site_name="A", submitted_at=SUBMITTED), item(id=2, site_name="B", submitted_at=SUBMITTED),
+             item(id=3, site_name="A", submitted_at=SUBMITTED.replace(hour=9))]
+    [message] = render.digest(items, date(2026, 11, 29), "en")
+    text = visible(message)
+    assert text.index("\nA\n") < text.index("\nB\n")  # A has the newest item
+    assert "/search" in text and "29.11.2026" in text
+
+
+def test_stats_and_empty_answers() -> None:
+    text = visible(render.stats(Stats(3, 1, 2, 2, 3, (("Reuters", 2),), (("timeout", 2),)), "en"))
+    assert "Items: 3" in text and "Reuters: 2" in text and "timeout: 2" in text
+    assert render.latest([], "uk") == [render.text("latest_empty", "uk")]
+    assert "«x»" in visible(render.search_results(SearchPage("x", (), 0, 0, 5), "uk"))
