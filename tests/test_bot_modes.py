@@ -16,7 +16,7 @@ import pytest
 from tests.support import articles
 from tests.support.botapi import BotApiServer
 from tests.support.botprocess import BotProcess
-from tests.support.webserver import Exchange, WebServer
+from tests.support.webserver import WebServer
 from tests.test_bot import EDITOR, GROUP, bot_environment, card_for
 
 pytestmark = pytest.mark.slow
@@ -90,14 +90,7 @@ def test_flood_control_delays_but_loses_nothing(telegram: BotApiServer, web: Web
 
 
 def test_a_slow_link_does_not_hold_up_the_others(telegram: BotApiServer, web: WebServer, tmp_path: Path) -> None:
-    page = articles.english_article(title="The slow article").encode()
-
-    def slow(exchange: Exchange) -> None:
-        time.sleep(4)
-        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
-        exchange.write(page)
-
-    slow_url = web.route("/modes/slow", slow)
+    slow_url = web.delayed("/modes/slow", articles.english_article(title="The slow article"), 4)
     fast_url = web.add("/modes/fast", articles.english_article(title="The fast article"))
     with BotProcess(bot_environment(telegram, tmp_path, FETCH_TOTAL_TIMEOUT="10"), log_path=tmp_path / "bot.log"):
         telegram.wait_for(lambda s: s.calls_to("getUpdates"), timeout=60)

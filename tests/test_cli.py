@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import articles
-from tests.support.webserver import ConnectionRecorder, Exchange, WebServer
+from tests.support.webserver import ConnectionRecorder, WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,17 +88,6 @@ def test_failures_exit_1_with_reasons_and_usage_errors_exit_2(tmp_path: Path, we
     assert newsdesk(tmp_path, "latest", FETCH_MAX_BYTES="-1").returncode == 2
 
 
-def slow_article(delay: float):
-    page = articles.english_article(title="Imported article").encode()
-
-    def serve(exchange: Exchange) -> None:
-        time.sleep(delay)
-        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
-        exchange.write(page)
-
-    return serve
-
-
 def statuses(database: Path) -> list[tuple[str, str]]:
     try:
         with sqlite3.connect(database) as connection:
@@ -109,7 +98,8 @@ def statuses(database: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.slow
 def test_import_killed_midway_then_rerun_loses_and_doubles_nothing(tmp_path: Path, web: WebServer) -> None:
-    urls = [web.route(f"/cli/import/{n}", slow_article(0.3)) for n in range(95)]
+    page = articles.english_article(title="Imported article")
+    urls = [web.delayed(f"/cli/import/{n}", page, 0.3) for n in range(95)]
     urls += [web.add(f"/cli/import/missing{n}", "gone", status=404) for n in range(5)]
     links = tmp_path / "links.txt"
     links.write_text("\n".join(urls) + "\n")

@@ -18,7 +18,7 @@ import pytest
 from tests.support import articles
 from tests.support.botapi import BotApiServer
 from tests.support.botprocess import BotProcess
-from tests.support.webserver import Exchange, WebServer
+from tests.support.webserver import WebServer
 from tests.test_bot import EDITOR, GROUP, bot_environment, card_for
 
 pytestmark = pytest.mark.slow
@@ -30,17 +30,6 @@ def telegram() -> Iterator[BotApiServer]:
         server.add_chat(GROUP, chat_type="supergroup", title="Desk")
         server.add_user(EDITOR, first_name="Olena")
         yield server
-
-
-def slow_page(title: str, delay: float):
-    page = articles.english_article(title=title).encode()
-
-    def serve(exchange: Exchange) -> None:
-        time.sleep(delay)
-        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
-        exchange.write(page)
-
-    return serve
 
 
 def rows(database: Path) -> list[tuple[str, str]]:
@@ -58,7 +47,8 @@ def started(telegram: BotApiServer, environ: dict[str, str], log: Path) -> BotPr
 def test_sigkill_mid_ingest_then_restart_loses_and_doubles_nothing(
     telegram: BotApiServer, web: WebServer, tmp_path: Path
 ) -> None:
-    urls = [web.route(f"/faults/kill/{n}", slow_page(f"Killed batch article {n}", 0.4)) for n in range(100)]
+    urls = [web.delayed(f"/faults/kill/{n}", articles.english_article(title=f"Killed batch article {n}"), 0.4)
+            for n in range(100)]
     environ = bot_environment(telegram, tmp_path, INGEST_CONCURRENCY="4")
     database = Path(environ["NEWSDESK_DB"])
     bot = started(telegram, environ, tmp_path / "bot.log")
@@ -93,7 +83,7 @@ def test_sigkill_mid_ingest_then_restart_loses_and_doubles_nothing(
 def test_sigterm_stops_cleanly_and_pending_links_finish_next_start(
     telegram: BotApiServer, web: WebServer, tmp_path: Path
 ) -> None:
-    url = web.route("/faults/term", slow_page("Article during shutdown", 3.0))
+    url = web.delayed("/faults/term", articles.english_article(title="Article during shutdown"), 3.0)
     environ = bot_environment(telegram, tmp_path)
     bot = started(telegram, environ, tmp_path / "bot.log")
     posted = telegram.send_message(GROUP, url, user=EDITOR)

@@ -115,18 +115,12 @@ async def test_one_chat_flooding_links_does_not_starve_another(tmp_path, web: We
     import time as clock
 
     from tests.conftest import settings_for
-    from tests.support.webserver import Exchange
 
-    page = articles.english_article(title="Fairness article").encode()
-
-    def slow(exchange: Exchange) -> None:
-        clock.sleep(0.3)
-        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
-        exchange.write(page)
+    page = articles.english_article(title="Fairness article")
 
     opened = await Services.open(settings_for(tmp_path, INGEST_CONCURRENCY="4"))
     try:
-        flood = [web.route(f"/fair/flood/{n}", slow) for n in range(24)]
+        flood = [web.delayed(f"/fair/flood/{n}", page, 0.3) for n in range(24)]
         finished: dict[str, float] = {}
 
         async def ingest(chat: int, url: str) -> None:
@@ -135,7 +129,7 @@ async def test_one_chat_flooding_links_does_not_starve_another(tmp_path, web: We
 
         tasks = [asyncio.create_task(ingest(1, url)) for url in flood]
         await asyncio.sleep(0.1)
-        other = web.route("/fair/other", slow)
+        other = web.delayed("/fair/other", page, 0.3)
         await ingest(2, other)
         await asyncio.gather(*tasks)
     finally:

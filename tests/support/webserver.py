@@ -180,6 +180,17 @@ class WebServer:
 
         return self.route(path, canned)
 
+    def delayed(self, path: str, body: bytes | str, delay: float, *, content_type: str = HTML) -> str:
+        """A page that answers only after `delay` seconds: work that takes time, not a hostile server."""
+        data = body.encode() if isinstance(body, str) else body
+
+        def wait_then_answer(exchange: Exchange) -> None:
+            time.sleep(delay)
+            exchange.start(200, {"Content-Type": content_type, "Content-Length": str(len(data))})
+            exchange.write(data)
+
+        return self.route(path, wait_then_answer)
+
     def redirect(self, path: str, location: str, *, status: int = 302, headers: Mapping[str, str] | None = None) -> str:
         """`path` answers `status` with Location: `location` (absolute or relative)."""
         return self.add(path, b"", status=status, content_type=None, headers={"Location": location, **(headers or {})})
