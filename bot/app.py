@@ -54,7 +54,6 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(MessageHandler(commands, handlers.on_command))
     application.add_handler(MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, handlers.on_links))
     application.add_handler(CallbackQueryHandler(handlers.on_search_page, pattern=r"^search:"))
-    digest.add_handlers(application)
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -99,7 +98,7 @@ async def _resume_pending(application: Application, *, older_than: datetime | No
     for item in await services.ingestor.resume_pending(older_than=older_than):
         if item.chat_id == 0:
             continue  # the command line's own chat
-        language = (await services.repository.chat_settings(item.chat_id)).language or services.settings.default_language
+        language = await services.language_of(item.chat_id)
         text = render.card(item, language) if item.status == DONE else render.failure(
             item.url, item.failure_reason or "", language, detail=item.failure_detail)
         try:

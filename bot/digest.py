@@ -120,10 +120,6 @@ async def digest_for_date(repository: Repository, chat_id: int, day: date, *, la
     return (await compose(repository, chat_id, language=language, day=day, until=until, before=day)).messages
 
 
-async def _language(services: Services, chat_id: int) -> str:
-    return (await services.repository.chat_settings(chat_id)).language or services.settings.default_language
-
-
 # -- the /schedule command -----------------------------------------------------------------
 
 
@@ -172,10 +168,6 @@ def _describe(found: Schedule | None, language: str) -> str:
 
 
 # -- the job -------------------------------------------------------------------------------
-
-
-def add_handlers(application: Application) -> None:
-    """Handlers the digest schedule needs: none, /schedule is routed by handlers.COMMANDS."""
 
 
 async def start(application: Application) -> None:
@@ -266,7 +258,7 @@ async def _run_due(application: Application, chat_id: int, now: datetime) -> str
         return None
     if not await repository.claim_digest(chat_id, day, scheduled_for=scheduled, now=now):
         return None
-    language = await _language(services, chat_id)
+    language = await services.language_of(chat_id)
     digest = await compose(repository, chat_id, language=language, day=day, until=now, before=day)
     await repository.start_digest_sending(chat_id, day, since=digest.since, until=digest.until,
                                           item_count=digest.item_count, language=language, now=now)
@@ -336,7 +328,7 @@ async def resume_interrupted(application: Application, run: dict) -> str:
     chat_id, day = run["chat_id"], date.fromisoformat(run["local_date"])
     items = await services.repository.items_between(
         chat_id, datetime.fromisoformat(run["since_at"]), datetime.fromisoformat(run["until_at"]))
-    messages = render.digest(items, day, run["language"] or await _language(services, chat_id))
+    messages = render.digest(items, day, run["language"] or await services.language_of(chat_id))
     start, note = len(run["message_ids"]), None
     if run["sending_part"] is not None:
         start = run["sending_part"] + 1  # that part may have reached the chat: never send it twice

@@ -4,7 +4,8 @@ The extractive summariser needs no model: it picks 3–5 whole sentences of the 
 original order, scoring them by how many of the article's frequent content words they carry,
 with a bonus for the lead (news puts the point first). It works for English, Ukrainian and
 Russian; the sentence splitter knows the common abbreviations, initials and decimal numbers
-of all three. A language-model summariser (summarise_llm.py) plugs in behind the same interface.
+of all three. It runs in the worker pool beside extraction (workers.analyse_page); a
+language-model summariser (summarise_llm.py) implements `Summariser` and can translate.
 """
 
 from __future__ import annotations
@@ -124,9 +125,3 @@ def _content_words(sentence: str) -> list[str]:
         if len(word) > 2 and word not in _STOPWORDS
     ]
 
-
-class ExtractiveSummariser:
-    """The default summariser: no model, the article's own sentences in its own language."""
-
-    async def summarise(self, article: Article, *, language: str) -> Summary:
-        return Summary(summarise_extractive(article.text), language=article.language, source="extractive")
