@@ -86,12 +86,15 @@ async def guard(update: Update, context: Context) -> None:
 
 
 async def may_change_settings(update: Update, context: Context) -> bool:
-    """Bot ADMINS, the chat's administrators, and anyone in a private chat or a channel."""
+    """Bot ADMINS, the chat's administrators (anonymous ones too), anyone in a private chat or a channel."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return False
     if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
         return True  # in a channel only its administrators can post
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous administrator, posting as the group itself
     if user is None:
         return False
     if user.id in services(context).settings.admins:
@@ -314,7 +317,7 @@ async def start_command(update: Update, context: Context, argument: str) -> None
 
 async def add_command(update: Update, context: Context, argument: str) -> None:
     message = update.effective_message
-    urls = [url for url in links_in(message)] or find_links(argument)
+    urls = links_in(message)  # the text includes the argument; entities add links hidden under words
     if not urls:
         await reply(message, render.text("no_links", await chat_language(context, message.chat_id)))
         return
