@@ -45,6 +45,7 @@ def main() -> int:
     parser.add_argument("corpus", nargs="?", type=Path)
     parser.add_argument("--links", type=int, default=300)
     parser.add_argument("--searches", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="copy the imported database here for later study")
     args = parser.parse_args()
     bodies = pages(args.corpus, args.links)
     with WebServer() as server, tempfile.TemporaryDirectory() as folder:
@@ -63,6 +64,9 @@ def main() -> int:
         print(f"import: {len(urls)} links in {elapsed:.1f} s = {len(urls) / elapsed:.1f} links/s "
               f"(whole command, {os.cpu_count()} cores, EXTRACT_WORKERS default); outcome {statuses}")
         print(result.stdout.strip().splitlines()[0] if result.stdout else result.stderr[-500:])
+        if args.keep:
+            import shutil
+            shutil.copy(database, args.keep)
         timings = search_timings(database, args.searches)
         print(f"search: {args.searches} queries over {sum(statuses.values())} items: median {statistics.median(timings):.2f} ms, "
               f"p90 {statistics.quantiles(timings, n=10)[8]:.2f} ms, max {max(timings):.2f} ms")
