@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def add_command(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with _services(settings, args.chat) as services:
         results = await asyncio.gather(
             *(_ingest_one(services, args.chat, url) for url in args.urls)
         )
@@ -158,7 +158,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"newsdesk: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
     urls = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    async with _services(settings) as services:
+    async with _services(settings, args.chat) as services:
         submissions, refused = [], []
         for url in urls:  # every link is committed as pending before any is fetched
             try:
@@ -211,7 +211,7 @@ async def resummarize_command(settings: Settings, args: argparse.Namespace) -> i
     if not settings.llm_enabled:
         print("newsdesk: no language model is configured (LLM_BASE_URL, LLM_MODEL)", file=sys.stderr)
         return EXIT_USAGE
-    async with _services(settings) as services:
+    async with _services(settings, args.chat) as services:
         item = await services.repository.get(args.id, chat_id=args.chat)
         if item is None:
             print(f"newsdesk: no item {args.id} in chat {args.chat}", file=sys.stderr)
@@ -222,7 +222,7 @@ async def resummarize_command(settings: Settings, args: argparse.Namespace) -> i
 
 
 async def retry_command(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with _services(settings, args.chat) as services:
         if args.ids:
             items = [i for i in [await services.repository.get(x, chat_id=args.chat) for x in args.ids] if i]
         else:
@@ -327,19 +327,17 @@ async def _repository(settings: Settings) -> AsyncIterator[Repository]:
         await repository.close()
 
 
-class _services:
-    """`async with _services(settings) as services`: open everything, resume pending links."""
+@asynccontextmanager
+async def _services(settings: Settings, chat_id: int) -> AsyncIterator[Services]:
+    """Open everything, and first finish the links this chat left pending (a killed run).
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    async def __aenter__(self) -> Services:
-        self.services = await Services.open(self.settings)
-        await self.services.ingestor.resume_pending()
-        return self.services
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.services.aclose()
+    Only this chat's: a bot sharing the database may be working on its own chats' links."""
+    services = await Services.open(settings)
+    try:
+        await services.ingestor.resume_pending(chat_id=chat_id)
+        yield services
+    finally:
+        await services.aclose()
 
 
 if __name__ == "__main__":

@@ -125,11 +125,14 @@ class Ingestor:
             item = await self.process(await self.repository.retry(item.id))
         return Submission(item, submission.is_new)
 
-    async def resume_pending(self, *, older_than: datetime | None = None) -> list[Item]:
+    async def resume_pending(
+        self, *, older_than: datetime | None = None, chat_id: int | None = None
+    ) -> list[Item]:
         """Process the pending links nobody is working on — left by a crash or a database
-        fault; with `older_than`, only those untouched since then. Return them as they ended."""
+        fault; with `older_than`, only those untouched since then; with `chat_id`, only that
+        chat's. Return them as they ended."""
         pending = [item for item in await self.repository.pending(older_than=older_than)
-                   if item.id not in self._in_flight]
+                   if item.id not in self._in_flight and chat_id in (None, item.chat_id)]
         if pending:
             log.info("resuming %d pending links", len(pending))
         return list(await asyncio.gather(*(self.process(item) for item in pending)))
