@@ -124,3 +124,20 @@ def test_import_killed_midway_then_rerun_loses_and_doubles_nothing(tmp_path: Pat
     assert len(after) == 100 and len({url for url, _ in after}) == 100
     assert sorted(s for _, s in after) == ["done"] * 95 + ["failed"] * 5
     assert rerun.returncode == 1 and "http_404: 5" in rerun.stdout
+
+
+def test_language_model_summary_in_json_and_resummarize(tmp_path: Path, web: WebServer) -> None:
+    from tests.support.llmserver import LlmServer
+
+    url = web.add("/cli/llm", articles.english_article(title="Grain corridor holds"))
+    with LlmServer() as llm:
+        model = {"LLM_BASE_URL": llm.base_url, "LLM_MODEL": "test-model"}
+        added = json.loads(newsdesk(tmp_path, "add", url, "--json", "--chat=-1001", **model).stdout)
+        assert (added["summary_source"], added["summary_language"]) == ("llm", "uk")
+        assert added["title_translated"] == "Grain: що відомо" and "За словами автора" in added["summary"]
+        llm.always("english")
+        again = newsdesk(tmp_path, "resummarize", str(added["id"]), "--json", "--chat=-1001", **model)
+        redone = json.loads(again.stdout)
+        assert again.returncode == 1  # the model failed; the extractive summary is shown, with the reason
+        assert redone["summary_source"] == "extractive" and "wrong language" in redone["translation_note"]
+    assert newsdesk(tmp_path, "resummarize", str(added["id"])).returncode == 2  # no model configured
