@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot import digest, handlers, render
+from bot.background import cancel_background, start_background
 from bot.config import Settings
 from bot.services import Services
 from storage.models import DONE
@@ -63,7 +64,8 @@ async def _post_init(application: Application) -> None:
     services = await Services.open(settings)
     application.bot_data["services"] = services
     await _register_commands(application)
-    application.create_task(_resume_pending(application), name="resume-pending")
+    # post_init runs before the application starts: work that outlives it goes on the JobQueue
+    application.job_queue.run_once(_resume_left_over, when=0, name="resume-pending")
     application.job_queue.run_repeating(handlers.retry_held_links, interval=HELD_LINKS_RETRY_SECONDS,
                                         first=HELD_LINKS_RETRY_SECONDS, name="retry-held-links")
     application.job_queue.run_repeating(_resume_stuck, interval=STUCK_AFTER.total_seconds() / 2,
@@ -74,6 +76,7 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    await cancel_background(application)
     services: Services | None = application.bot_data.pop("services", None)
     if services is not None:
         await services.aclose()
@@ -87,8 +90,13 @@ async def _register_commands(application: Application) -> None:
                                               language_code=None if language == "en" else language)
 
 
+async def _resume_left_over(context: ContextTypes.DEFAULT_TYPE) -> None:
+    start_background(context.application, _resume_pending(context.application), name="resume-pending")
+
+
 async def _resume_stuck(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _resume_pending(context.application, older_than=utc_now() - STUCK_AFTER)
+    start_background(context.application, _resume_pending(context.application, older_than=utc_now() - STUCK_AFTER),
+                     name="resume-stuck")
 
 
 async def _resume_pending(application: Application, *, older_than: datetime | None = None) -> None:

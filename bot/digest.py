@@ -32,6 +32,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
 from bot import render, schedule
+from bot.background import start_background
 from bot.services import Services
 from storage.repository import Repository, utc_now
 
@@ -174,7 +175,7 @@ async def start(application: Application) -> None:
     """Settle runs an earlier process left open, then register every schedule and the sweep."""
     services: Services = application.bot_data["services"]
     for run in await recover_interrupted(services.repository, started=utc_now()):
-        application.create_task(resume_interrupted(application, run), name=f"resume-digest:{run['chat_id']}")
+        application.job_queue.run_once(_resume, when=0, data=run, name=f"resume-digest:{run['chat_id']}")
     for found in map(_schedule, await services.repository.digest_schedules()):
         register(application, found)
     application.job_queue.run_repeating(
@@ -320,6 +321,11 @@ async def recover_interrupted(repository: Repository, *, started: datetime) -> l
         else:
             to_resume.append(run)
     return to_resume
+
+
+async def _resume(context: ContextTypes.DEFAULT_TYPE) -> None:
+    start_background(context.application, resume_interrupted(context.application, context.job.data),
+                     name=f"resume-digest:{context.job.data['chat_id']}")
 
 
 async def resume_interrupted(application: Application, run: dict) -> str:

@@ -6,6 +6,7 @@ skips, saying why): the full disk is a real one, not a mock.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -212,3 +213,43 @@ def test_sigkill_mid_digest_then_restart_neither_loses_nor_doubles(
         assert 1 <= parts_before < len(telegram.bot_messages(GROUP, after=after))
     finally:
         bot.terminate()
+
+
+async def test_read_only_database_is_reported_and_links_are_kept_until_it_clears(
+    telegram: BotApiServer, web: WebServer, tmp_path: Path
+) -> None:
+    """In-process, because a running bot's database cannot be remounted read-only under it (the
+    kernel says "busy"): the application is built by build_application, exactly as `newsdesk run`
+    builds it, and SQLite's own query_only switch makes every write fail with SQLITE_READONLY."""
+    from bot.app import build_application
+    from bot.config import Settings
+
+    application = build_application(Settings.from_env(bot_environment(telegram, tmp_path)))
+    await application.initialize()
+    await application.post_init(application)
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    await application.start()
+    database = application.bot_data["services"].repository._db  # the bot's own connection
+    try:
+        url = web.add("/faults/read-only", articles.english_article(title="Posted while read-only"))
+        await database.execute("PRAGMA query_only = 1")
+        posted = telegram.send_message(GROUP, url, user=EDITOR)
+        answer = await telegram.wait_for_reply_async(posted, timeout=20)
+        assert "База даних зараз недоступна" in answer.content
+        help_request = telegram.send_command(GROUP, "/help", user=EDITOR)
+        assert await telegram.wait_for_reply_async(help_request, timeout=20)  # still answering
+        await asyncio.sleep(6)  # a retry runs and finds the database still read-only: nothing lost
+        await database.execute("PRAGMA query_only = 0")
+
+        async def card() -> bool:
+            return any("Posted while read-only" in m.content for m in telegram.bot_messages(GROUP))
+        deadline = time.monotonic() + 30
+        while not await card():
+            assert time.monotonic() < deadline, "the held link was never stored"
+            await asyncio.sleep(0.2)
+        assert [s for _, s in rows(Path(bot_environment(telegram, tmp_path)["NEWSDESK_DB"]))] == ["done"]
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.post_shutdown(application)
+        await application.shutdown()
