@@ -174,7 +174,7 @@ def _describe(found: Schedule | None, language: str) -> str:
 async def start(application: Application) -> None:
     """Settle runs an earlier process left open, then register every schedule and the sweep."""
     services: Services = application.bot_data["services"]
-    for run in await recover_interrupted(services.repository, started=utc_now()):
+    for run in await recover_interrupted(services.repository):
         application.job_queue.run_once(_resume, when=0, data=run, name=f"resume-digest:{run['chat_id']}")
     for found in map(_schedule, await services.repository.digest_schedules()):
         register(application, found)
@@ -305,11 +305,11 @@ async def _deliver(application: Application, chat_id: int, day: date, messages: 
     return "failed"
 
 
-async def recover_interrupted(repository: Repository, *, started: datetime) -> list[dict]:
+async def recover_interrupted(repository: Repository) -> list[dict]:
     """Settle the runs an earlier process left 'sending' (the rules are in the module docstring);
     return those whose remaining parts are to be sent (see `resume_interrupted`)."""
     to_resume = []
-    for run in await repository.interrupted_digests(claimed_before=started):
+    for run in await repository.interrupted_digests():
         day = date.fromisoformat(run["local_date"])
         if run["send_started_at"] is None:
             await repository.release_digest(run["chat_id"], day)

@@ -503,12 +503,10 @@ class Repository:
         )
         return self._digest_run(row) if row else None
 
-    async def interrupted_digests(self, *, claimed_before: datetime) -> list[dict[str, Any]]:
-        """Runs still 'sending' that an earlier process claimed: it stopped before finishing them."""
-        rows = await self._fetchall(
-            "SELECT * FROM digest_runs WHERE status = 'sending' AND claimed_at < ? ORDER BY id",
-            (_iso(claimed_before),),
-        )
+    async def interrupted_digests(self) -> list[dict[str, Any]]:
+        """Runs still 'sending'. Asked at start, before this process claims any: so an earlier
+        process claimed them and stopped before finishing (even within the same second)."""
+        rows = await self._fetchall("SELECT * FROM digest_runs WHERE status = 'sending' ORDER BY id")
         return [self._digest_run(row) for row in rows]
 
     async def release_digest(self, chat_id: int, day: date) -> None:

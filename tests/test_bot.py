@@ -103,8 +103,10 @@ def test_several_links_and_hidden_links_are_all_taken(bot: BotProcess, telegram:
     ])
     card_for(telegram, GROUP, posted, "Друга стаття про енергетику")
     card_for(telegram, GROUP, posted, "First of several articles")
-    summary_line = telegram.wait_for_reply(posted)
-    assert "First of several articles" in summary_line.content and "Друга стаття" in summary_line.content
+    summary = card_for(telegram, GROUP, posted, "✅")  # "processing…", edited into one line a link
+    assert "First of several articles" in summary.content and "Друга стаття" in summary.content
+    cards = [m for m in telegram.bot_messages(GROUP, after=posted["message_id"]) if m.message_id != summary.message_id]
+    assert summary.message_id < min(m.message_id for m in cards)  # the lines come first, then the cards
 
 
 def test_failed_link_says_why(bot: BotProcess, telegram: BotApiServer, web: WebServer) -> None:

@@ -10,8 +10,10 @@ import trafilatura
 
 from bot.pipeline.errors import NoArticle
 from bot.pipeline.extract import (
+    block_text,
     choose_date,
     choose_language,
+    choose_text,
     dates_in_text,
     dates_shown,
     decode_html,
@@ -21,6 +23,8 @@ from bot.pipeline.extract import (
     parse_date,
     read_page_metadata,
     plausible_date,
+    readability_text,
+    share_within,
     site_names,
     strip_site_suffix,
     visible_bylines,
@@ -358,3 +362,91 @@ def test_visible_bylines_skip_comment_authors() -> None:
         '<ol class="comment-list"><li><div class="comment-author">By Gwen T.</div></li></ol></body></html>'
     )
     assert visible_bylines(tree) == []
+
+
+LONG_TEXT = "\n".join(
+    [
+        "The committee heard evidence from residents about the proposed changes to the bus routes.",
+        "Several speakers said the number 12 service was the only way for older people to reach the hospital.",
+        "Officers replied that passenger numbers had fallen by a third since the pandemic.",
+    ]
+)
+MORE_TEXT = LONG_TEXT + "\n" + "\n".join(
+    [
+        "A final decision on the timetable is expected when the full council meets again next month.",
+        "Until then the current buses will run every twenty minutes, with fewer services on Sundays.",
+    ]
+)
+OTHER_STORY = "\n".join(
+    [
+        "Cookies help us deliver our services and show you offers that suit your browsing habits today.",
+        "Subscribe to the weekly newsletter for the best of our reporting, delivered straight to your inbox.",
+        "Our partners may collect information about the pages you visit across many different websites.",
+        "Manage your preferences at any time from the privacy centre linked at the foot of every page.",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("own", "other", "expected"),
+    [
+        (LONG_TEXT, MORE_TEXT, MORE_TEXT),  # the other holds all of ours and more: it found the rest
+        (MORE_TEXT, LONG_TEXT, MORE_TEXT),  # ours is the longer: keep it
+        (LONG_TEXT, LONG_TEXT + "\n" + OTHER_STORY, LONG_TEXT + "\n" + OTHER_STORY),
+        (LONG_TEXT, OTHER_STORY * 2, LONG_TEXT),  # longer but about something else: keep ours
+        ("", MORE_TEXT, MORE_TEXT),  # ours is empty
+        ("Log in", LONG_TEXT, LONG_TEXT),  # ours is next to nothing
+        (LONG_TEXT, "", LONG_TEXT),
+        (LONG_TEXT, "Menu", LONG_TEXT),
+        ("", "", ""),
+    ],
+    ids=["superset", "subset", "superset-with-extra", "unrelated", "empty", "scanty", "other-empty", "other-scanty", "both-empty"],
+)
+def test_choose_text(own: str, other: str, expected: str) -> None:
+    assert choose_text(own, other) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "other", "expected"),
+    [
+        (LONG_TEXT, MORE_TEXT, 1.0),
+        (LONG_TEXT, OTHER_STORY, 0.0),
+        ("", LONG_TEXT, 0.0),
+        ("one two", "one two", 1.0),  # shorter than a shingle: the whole text is one
+        ("one two", "one two three", 0.0),
+    ],
+)
+def test_share_within(text: str, other: str, expected: float) -> None:
+    assert share_within(text, other) == expected
+
+
+def test_share_within_counts_repeats() -> None:
+    repeated = "the same four words " * 4
+    assert share_within(repeated, "the same four words") < 0.5
+
+
+def test_block_text_puts_blocks_on_lines() -> None:
+    tree = trafilatura.load_html(
+        "<html><body><div><h2>Heading</h2><p>First  <b>bold</b>\n paragraph.</p>"
+        "<ul><li>one</li><li>two</li></ul>tail text<br>after break</div></body></html>"
+    )
+    assert block_text(tree) == "Heading\nFirst bold paragraph.\none\ntwo\ntail text\nafter break"
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["<html></html>", "<html><body><p></p></body></html>", "<html><body><nav><a href='/'>Home</a></nav></body></html>"],
+    ids=["no-body", "empty-paragraph", "menu-only"],
+)
+def test_readability_text_without_an_article_is_short(markup: str) -> None:
+    assert len(readability_text(trafilatura.load_html(markup))) < 50
+
+
+def test_readability_text_finds_the_story() -> None:
+    tree = trafilatura.load_html(
+        "<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        f"<div class='story'>{BUDGET_STORY}</div><footer>All rights reserved</footer></body></html>"
+    )
+    text = readability_text(tree)
+    assert "number 12 service was the only way" in text
+    assert "All rights reserved" not in text

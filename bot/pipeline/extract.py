@@ -1,7 +1,9 @@
 """Article extraction: a fetched page's bytes in, an Article out; pure, no I/O.
 
-trafilatura finds the main text. Title, authors and date come first from what the page
-says about itself (JSON-LD, Open Graph and other <meta> tags, <time>, the visible <h1>),
+trafilatura finds the main text, checked against readability-lxml's reading of the same page:
+readability's text replaces trafilatura's only when it holds nearly all of it and clearly more,
+or when trafilatura found next to nothing (see choose_text). Title, authors and date come first
+from what the page says about itself (JSON-LD, Open Graph and other <meta> tags, <time>, the visible <h1>),
 with trafilatura's own guesses as the fallback; for the date trafilatura's guess comes first,
 unless only the declared date is written on the page. Language is the page's declared one, checked
 against a small letter-and-stopword detector that tells English, Ukrainian and Russian apart.
@@ -13,19 +15,25 @@ page has no main text rather than returning an empty Article.
 from __future__ import annotations
 
 import codecs
+import copy
 import html
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
+import lxml.html
 import trafilatura
 from charset_normalizer import from_bytes
 from dateutil import parser as dateutil_parser
+from lxml.etree import LxmlError
 from lxml.html import HtmlElement
+from readability import Document as ReadabilityDocument
+from readability.readability import Unparseable
 
 from bot.pipeline.errors import NoArticle
 from bot.pipeline.models import Article
@@ -35,6 +43,12 @@ MAX_AUTHORS = 10
 MIN_PROSE_CHARS = 150
 PROSE_LINE_CHARS = 60
 MIN_PROSE_WORDS = 15
+SCANTY_TEXT = 200
+"""Fewer characters than this is next to nothing: any longer reading of the page is better."""
+SUPERSET_SHARE = 0.7
+SUPERSET_GROWTH = 1.3
+"""readability's text wins when it holds this share of trafilatura's and is this many times longer."""
+SHINGLE = 4
 
 ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -55,20 +69,24 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
         raise NoArticle("no article text found")
     page = read_page_metadata(tree)
 
+    # readability reads its own copy: trafilatura prunes the tree it is given
+    other_text = readability_text(copy.deepcopy(tree))
     document = trafilatura.bare_extraction(
-        tree, url=url, include_comments=False, with_metadata=True, include_tables=True
+        tree, url=url, include_comments=False, with_metadata=True, include_tables=True, favor_recall=True
     )
-    if document is None or not has_prose(text := (document.text or "").strip()):
+    text = choose_text((document.text or "").strip() if document else "", other_text)
+    if not has_prose(text):
         raise NoArticle("no article text found")
 
     # the page's own declarations first; trafilatura's guesses fill the gaps
-    site_name = clean_text(page.site_name or document.sitename) or None
-    title = choose_title(page, fallback=document.title, site_name=site_name, url=url)
-    authors = choose_authors(page, fallback=document.author, site_name=site_name)
-    published = choose_date(page, guess=document.date, tree=tree, url=url, fetched_on=fetched_on)
+    site_name = clean_text(page.site_name or (document.sitename if document else None)) or None
+    title = choose_title(page, fallback=document.title if document else None, site_name=site_name, url=url)
+    authors = choose_authors(page, fallback=document.author if document else None, site_name=site_name)
+    guess = document.date if document else None
+    published = choose_date(page, guess=guess, tree=tree, url=url, fetched_on=fetched_on)
     text = without_headline(text, title)
     language = choose_language(page.languages, text)
-    description = clean_text(page.description or document.description)
+    description = clean_text(page.description or (document.description if document else None))
     return Article(
         title=title or first_line(text),
         text=text,
@@ -78,6 +96,77 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
         language=language,
         description=description[:1000] or None,
     )
+
+
+# ---------------------------------------------------------------------------- main text
+
+
+BLOCK_TAGS = {
+    "p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th", "table",
+    "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figcaption", "br", "hr",
+}
+
+
+def readability_text(tree: HtmlElement) -> str:
+    """The main text as readability-lxml finds it, one block per line; "" when it finds none."""
+    try:
+        summary = ReadabilityDocument(tree).summary(html_partial=True)
+        return block_text(lxml.html.fromstring(summary))
+    except (Unparseable, LxmlError, ValueError):  # an empty or unreadable page has no second reading
+        return ""
+
+
+def block_text(element: HtmlElement) -> str:
+    """The text of an element, a line per block element, whitespace collapsed."""
+    lines: list[str] = []
+    current: list[str] = []
+
+    def end_line() -> None:
+        line = " ".join(" ".join(current).split())
+        if line:
+            lines.append(line)
+        current.clear()
+
+    def walk(node: HtmlElement) -> None:
+        block = isinstance(node.tag, str) and node.tag in BLOCK_TAGS
+        if block:
+            end_line()
+        if isinstance(node.tag, str) and node.text:
+            current.append(node.text)
+        for child in node:
+            walk(child)
+        if block:
+            end_line()
+        if node.tail:
+            current.append(node.tail)
+
+    walk(element)
+    end_line()
+    return "\n".join(lines)
+
+
+def choose_text(own: str, other: str) -> str:
+    """trafilatura's text, unless it is next to nothing, or the other holds nearly all of it and clearly more."""
+    if len(own) < SCANTY_TEXT:
+        return other if len(other) > len(own) else own
+    if len(other) < SCANTY_TEXT:
+        return own
+    if len(other) > SUPERSET_GROWTH * len(own) and share_within(own, other) >= SUPERSET_SHARE:
+        return other
+    return own
+
+
+def shingles(text: str) -> Counter[tuple[str, ...]]:
+    """Runs of four words, counted: the unit texts are compared in."""
+    words = WORD_OR_NUMBER.findall(text)
+    return Counter(tuple(words[i:i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1)) if words)
+
+
+def share_within(text: str, other: str) -> float:
+    """The share of text's shingles that other also holds (1.0: other contains all of text)."""
+    mine = shingles(text)
+    total = sum(mine.values())
+    return sum((mine & shingles(other)).values()) / total if total else 0.0
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -673,6 +762,7 @@ STOPWORDS = {
     "pl": {"i", "w", "nie", "się", "na", "że", "jest", "do", "to", "z", "jak", "ale", "co", "po", "przez", "oraz"},
 }
 WORD = re.compile(r"[^\W\d_]+")
+WORD_OR_NUMBER = re.compile(r"\w+")
 
 
 def detect_language(text: str) -> str | None:
