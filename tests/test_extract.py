@@ -450,3 +450,20 @@ def test_readability_text_finds_the_story() -> None:
     text = readability_text(tree)
     assert "number 12 service was the only way" in text
     assert "All rights reserved" not in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Why 5 < 6 > 4 matters", "Why 5 < 6 > 4 matters"),
+        ("Coders 👩\u200d💻 at work", "Coders 👩\u200d💻 at work"),
+        ("نمی\u200cخواهم", "نمی\u200cخواهم"),
+        ("Title <b>bold</b> <script>alert(1)</script>end", "Title bold end"),
+        ("Evil \u202eoverride\u202c and soft\u00adhyphen\u200b", "Evil override and softhyphen"),
+        ("Tom &amp;amp; Jerry", "Tom & Jerry"),
+    ],
+)
+def test_clean_text_keeps_honest_characters(raw: str, clean: str) -> None:
+    from bot.pipeline.extract import clean_text
+
+    assert clean_text(raw) == clean

@@ -420,9 +420,6 @@ def test_card_escapes_what_the_page_says(desk: Desk, hostile: WebServer) -> None
     assert formatting == ["bold", "italic", "text_link"]  # the page's markup made no entities of its own
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bot/pipeline/extract.py clean_text takes '< 6 >' for a tag (<[^>]{0,200}>) and drops it, and drops every "
-    "format character (category Cf), so the ZWJ inside 👩\u200d💻 and the ZWNJ of Persian words are lost"))
 @pytest.mark.parametrize("title", ["Why 5 < 6 > 4 matters to the budget", "Coders 👩\u200d💻 at work: نمی\u200cخواهم"])
 def test_honest_title_characters_are_kept(title: str, desk: Desk, hostile: WebServer) -> None:
     outcome = post(desk, hostile.add(next_path(), articles.english_article(title=title)))
