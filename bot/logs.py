@@ -48,4 +48,5 @@ def configure_logging(settings: Settings) -> None:
     handler.addFilter(RedactSecrets([settings.telegram_bot_token, settings.webhook_secret, settings.llm_api_key,
                                      settings.telegram_bot_token.partition(":")[2]]))
     logging.basicConfig(level=getattr(logging, settings.log_level), handlers=[handler], force=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for chatty in ("httpx", "apscheduler"):  # a line per request, a line per job run every few seconds
+        logging.getLogger(chatty).setLevel(logging.WARNING)
