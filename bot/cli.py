@@ -168,8 +168,6 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         to_process = {s.item.id: s.item for s in submissions if s.item.status != DONE}
         progress = _Progress(len(to_process), enabled=not args.json)
         async def process(item: Item) -> Item:
-            if item.status == FAILED:
-                item = await services.repository.retry(item.id)
             result = await services.ingestor.process(item)
             progress.advance()
             return result
@@ -228,7 +226,7 @@ async def retry_command(settings: Settings, args: argparse.Namespace) -> int:
         else:
             items = [i async for i in services.repository.all_items(args.chat, status=FAILED)]
         results = await asyncio.gather(
-            *(services.ingestor.process(await services.repository.retry(i.id)) for i in items if i.status == FAILED)
+            *(services.ingestor.process(item) for item in items if item.status == FAILED)
         )
     for item in results:
         _emit(args, item_json(item), line_text(item))

@@ -168,14 +168,14 @@ async def ingest_links(message: Message, context: Context, urls: list[str], *, q
         return
     if len(to_process) == 1:
         progress = await reply(message, render.text("processing", language))
-        item = await process(context, to_process[0])
+        item = await services(context).ingestor.process(to_process[0])
         await send_card(context, item, language, edit_message=progress)
         return
     progress = await reply(message, render.text("processing_many", language, count=len(to_process)))
     finished: dict[int, Item] = {}
 
     async def process_and_show(item: Item) -> None:  # each card as soon as it is ready
-        finished[item.id] = await process(context, item)
+        finished[item.id] = await services(context).ingestor.process(item)
         if finished[item.id].status == DONE:
             await send_card(context, finished[item.id], language, reply_to=message)
 
@@ -184,12 +184,6 @@ async def ingest_links(message: Message, context: Context, urls: list[str], *, q
     await edit(progress, lines[0])
     for extra in lines[1:]:
         await reply(message, extra, quote=False)
-
-
-async def process(context: Context, item: Item) -> Item:
-    if item.status == FAILED:
-        item = await services(context).repository.retry(item.id)
-    return await services(context).ingestor.process(item)
 
 
 async def send_card(context: Context, item: Item, language: str, *, edit_message: Message | None = None,

@@ -154,20 +154,19 @@ class Repository:
     ) -> Item:
         """Store the article and its extractive summary; the item becomes `done`."""
         authors = list(authors)
-        domain_row = await self._fetchone("SELECT domain FROM items WHERE id = ?", (item_id,))
-        domain = domain_row["domain"] if domain_row else ""
         now = _iso(utc_now())
         await self._db.execute(
             """UPDATE items SET status = 'done', failure_reason = NULL, failure_detail = NULL,
                    attempts = attempts + 1, final_url = ?, title = ?, text = ?, text_hash = ?,
-                   authors = ?, authors_text = ?, site_name = ?, source_text = ?,
+                   authors = ?, authors_text = ?, site_name = ?,
+                   source_text = trim(coalesce(?, '') || ' ' || domain),
                    published_date = ?, language = ?, description = ?, summary = ?,
                    summary_language = ?, fetched_at = ?, updated_at = ?
                WHERE id = ?""",
             (
                 final_url, title, text, hashlib.sha256(text.encode()).hexdigest(),
                 json.dumps(authors, ensure_ascii=False), "; ".join(authors), site_name,
-                " ".join(part for part in (site_name, domain) if part),
+                site_name,
                 published_date.isoformat() if published_date else None,
                 language, description, summary, summary_language, now, now, item_id,
             ),

@@ -76,7 +76,10 @@ class Ingestor:
         return Submission(item, is_new)
 
     async def process(self, item: Item) -> Item:
-        """Fetch, extract, summarise and store one pending item; it ends `done` or `failed`."""
+        """Fetch, extract, summarise and store one item; it ends `done` or `failed`.
+        A failed item is put back in the queue first: processing it again is a retry."""
+        if item.status == FAILED:
+            item = await self.repository.retry(item.id)
         chat_slots = self._chat_slots.setdefault(item.chat_id, asyncio.Semaphore(self._per_chat))
         self._in_flight.add(item.id)
         try:
@@ -119,10 +122,8 @@ class Ingestor:
         """Submit and, when it is new or failed before, process one link."""
         submission = await self.submit(chat_id, url, submitter)
         item = submission.item
-        if submission.is_new:
+        if submission.is_new or item.status == FAILED:
             item = await self.process(item)
-        elif item.status == FAILED:
-            item = await self.process(await self.repository.retry(item.id))
         return Submission(item, submission.is_new)
 
     async def resume_pending(

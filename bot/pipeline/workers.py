@@ -26,13 +26,7 @@ def analyse_page(
 ) -> tuple[Article, str]:
     """Extract the article from a page and summarise it (runs inside a worker process)."""
     article = extract_article(body, url, encoding, fetched_on=fetched_on)
-    return article, summarise_extractive(_without_headline(article.text, article.title))
-
-
-def _without_headline(text: str, title: str) -> str:
-    """The body without a leading copy of the headline, which is no sentence of the summary."""
-    first, _, rest = text.partition("\n")
-    return rest if rest and first.strip().casefold() == title.strip().casefold() else text
+    return article, summarise_extractive(article.text)  # the text no longer repeats the headline
 
 
 def _limit_memory(memory_mb: int) -> None:
