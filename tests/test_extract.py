@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import json
+
 import pytest
 import trafilatura
 
@@ -16,6 +18,7 @@ from bot.pipeline.extract import (
     choose_text,
     dates_in_text,
     dates_shown,
+    visible_text,
     decode_html,
     detect_language,
     extract_article,
@@ -261,10 +264,22 @@ def test_dates_in_text(text: str, expected: set[date]) -> None:
     assert dates_in_text(text) == expected
 
 
-def dated_page(shown: str) -> str:
+def dated_page(shown: str, *, declared: str = "2024-03-14T09:00:00Z", modified: str = "", tagged: str = "") -> str:
+    """A page declaring a publication (and perhaps a modification) date, showing `shown` under its headline."""
+    head = f'<meta property="article:published_time" content="{declared}">' if declared else ""
+    head += f'<meta property="article:modified_time" content="{modified}">' if modified else ""
+    time = f'<time datetime="{tagged}">{shown}</time>' if tagged else shown
     return (
-        '<html><head><meta property="article:published_time" content="2024-03-14T09:00:00Z"></head>'
-        f"<body><h1>Story</h1><p class='meta'>{shown}</p><script>var d = 'June 1, 2024';</script><p>Text.</p></body></html>"
+        f"<html><head>{head}</head><body><nav>Home · World · Business</nav><h1>The council opens a new bridge</h1>"
+        f"<p class='meta'>{time}</p><script>var d = 'June 1, 2024';</script><p>Text.</p>"
+        "<aside><h2>More stories</h2><p>Other story — August 2, 2023</p></aside></body></html>"
+    )
+
+
+def chosen_date(page: str, guess: str | None) -> date | None:
+    tree = trafilatura.load_html(page)
+    return choose_date(
+        read_page_metadata(tree), guess=guess, shown_text=visible_text(tree), url="https://news.example/story", fetched_on=FETCHED_ON
     )
 
 
@@ -276,18 +291,64 @@ def dated_page(shown: str) -> str:
         ("Published March 14, 2024", "2024-06-01", date(2024, 3, 14)),  # only the declared date is on show
         ("", "2025-06-01", date(2024, 3, 14)),  # a guess after the fetch is no date
         ("", None, date(2024, 3, 14)),
+        ("", "2024-14-03", date(2024, 3, 14)),  # not a date at all
     ],
 )
 def test_choose_date(shown: str, guess: str | None, expected: date) -> None:
-    tree = trafilatura.load_html(dated_page(shown))
-    chosen = choose_date(
-        read_page_metadata(tree), guess=guess, tree=tree, url="https://news.example/story", fetched_on=FETCHED_ON
+    assert chosen_date(dated_page(shown), guess) == expected
+
+
+def test_choose_date_the_declared_date_over_its_mirror_image() -> None:
+    # htmldate read a shown "03/14/2024"-style date the other way round; the ISO metadata settles it
+    assert chosen_date(dated_page("Published 09/10/2024", declared="2024-09-10"), "2024-10-09") == date(2024, 9, 10)
+
+
+def test_choose_date_publication_over_an_unseen_update() -> None:
+    page = dated_page("", declared="2024-03-14", modified="2024-05-03")
+    assert chosen_date(page, "2024-05-03") == date(2024, 3, 14)
+    # but an update the page shows stays the guess's call
+    assert chosen_date(dated_page("Updated May 3, 2024", modified="2024-05-03"), "2024-05-03") == date(2024, 5, 3)
+
+
+@pytest.mark.parametrize(
+    ("shown", "tagged", "guess", "expected"),
+    [
+        ("By Ann Lee · March 5, 2024 · 9 min read", "", "2023-08-02", date(2024, 3, 5)),  # not the related story's
+        ("By Ann Lee · March 5, 2024", "", None, date(2024, 3, 5)),
+        ("10/12/2023 7:38 PM", "", None, date(2023, 10, 12)),  # month first, as usual
+        ("10/12/2023 7:38 PM", "", "2023-12-10", date(2023, 12, 10)),  # the other reading, when the guess says so
+        ("10/12/2023 7:38 PM", "2023-10-12T19:38:01Z", "2023-12-10", date(2023, 10, 12)),  # <time> settles it
+        ("14.03.2024", "", None, date(2024, 3, 14)),
+        ("No date here", "", "2023-08-02", date(2023, 8, 2)),  # nothing under the headline: the guess
+        ("March 5, 2035", "", "2023-08-02", date(2023, 8, 2)),  # a date after the fetch is no date
+    ],
+)
+def test_choose_date_without_metadata_takes_the_date_under_the_headline(
+    shown: str, tagged: str, guess: str | None, expected: date
+) -> None:
+    assert chosen_date(dated_page(shown, declared="", tagged=tagged), guess) == expected
+
+
+def test_choose_date_a_date_just_above_the_headline() -> None:
+    page = (
+        "<html><body><p>Blog · Last updated: Nov 12, 2024</p><h1>The seven best agencies for the job</h1>"
+        f"<p>{ENGLISH * 4}</p><p>Other post · November 2, 2024</p></body></html>"
     )
-    assert chosen == expected
+    assert chosen_date(page, "2024-11-02") == date(2024, 11, 12)
+
+
+def test_choose_date_from_the_web_page_when_no_article_is_marked_up() -> None:
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebPage", "@id": "https://news.example/story#page", "datePublished": "2024-03-17T19:47:39+00:00"},
+        {"@type": "WebSite", "@id": "https://news.example/#website", "datePublished": "2019-01-01"},
+    ]}
+    page = f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script></head><body><p>Text.</p></body></html>'
+    tree = trafilatura.load_html(page)
+    assert read_page_metadata(tree).published == ["2024-03-17T19:47:39+00:00"]
 
 
 def test_dates_shown_ignore_scripts() -> None:
-    assert dates_shown(trafilatura.load_html(dated_page("Posted 2 April 2024"))) == {date(2024, 4, 2)}
+    assert dates_shown(trafilatura.load_html(dated_page("Posted 2 April 2024"))) == {date(2024, 4, 2), date(2023, 8, 2)}
 
 
 ENGLISH = "The council said on Tuesday that the new bridge would open to traffic in the spring, and that the old one is to be kept for walkers."

@@ -57,6 +57,8 @@ ARTICLE_TYPES = {
     "medicalwebpage", "howto", "recipe", "review", "posting", "discussionforumposting",
 }
 
+WEB_PAGE_TYPES = {"webpage", "itempage", "collectionpage", "aboutpage", "faqpage", "qapage", "medicalwebpage"}
+
 
 # ---------------------------------------------------------------------------- public surface
 
@@ -68,6 +70,7 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
     if tree is None:
         raise NoArticle("no article text found")
     page = read_page_metadata(tree)
+    shown_text = visible_text(tree)  # before trafilatura prunes the tree
 
     # readability reads its own copy: trafilatura prunes the tree it is given
     other_text = readability_text(copy.deepcopy(tree))
@@ -83,7 +86,7 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
     title = choose_title(page, fallback=document.title if document else None, site_name=site_name, url=url)
     authors = choose_authors(page, fallback=document.author if document else None, site_name=site_name)
     guess = document.date if document else None
-    published = choose_date(page, guess=guess, tree=tree, url=url, fetched_on=fetched_on)
+    published = choose_date(page, guess=guess, shown_text=shown_text, url=url, fetched_on=fetched_on)
     text = without_headline(text, title)
     language = choose_language(page.languages, text)
     description = clean_text(page.description or (document.description if document else None))
@@ -236,7 +239,10 @@ class PageMetadata:
 def read_page_metadata(tree: HtmlElement) -> PageMetadata:
     """Collect title, author, date, site and language candidates from a parsed page."""
     meta = meta_tags(tree)
-    ld = json_ld_article(tree)
+    nodes = json_ld_nodes(tree)
+    ld = json_ld_article(nodes)
+    # a site that marks up no article often dates the page itself (the WebPage of a Yoast @graph)
+    page_dates = [node.get("datePublished") for node in nodes if types_of(node) & WEB_PAGE_TYPES]
     ld_titles = [ld.get("headline"), ld.get("name")] if ld else []
     titles = [
         *ld_titles,
@@ -272,6 +278,7 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
         meta.get("citation_date"),
         meta.get("date"),
         ld.get("dateCreated") if ld else None,
+        *page_dates,
     ]
     modified = [
         ld.get("dateModified") if ld else None,
@@ -332,8 +339,8 @@ def meta_tags(tree: HtmlElement) -> MetaTags:
     return tags
 
 
-def json_ld_article(tree: HtmlElement) -> dict | None:
-    """The page's JSON-LD article object, with @id references to people resolved."""
+def json_ld_nodes(tree: HtmlElement) -> list[dict]:
+    """Every JSON-LD object on the page, @graph members and main entities included."""
     nodes: list[dict] = []
     for script in tree.xpath('.//script[contains(@type, "ld+json")]'):
         raw = (script.text or "").strip()
@@ -347,6 +354,11 @@ def json_ld_article(tree: HtmlElement) -> dict | None:
             except ValueError:
                 continue
         nodes.extend(walk_json_ld(data))
+    return nodes
+
+
+def json_ld_article(nodes: list[dict]) -> dict | None:
+    """The page's JSON-LD article object, with @id references to people resolved."""
     by_id = {node["@id"]: node for node in nodes if isinstance(node.get("@id"), str)}
     articles = [node for node in nodes if types_of(node) & ARTICLE_TYPES]
     if not articles:
@@ -649,7 +661,7 @@ URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])(?:[/_-](0?[1-9]|[
 
 
 def choose_date(
-    page: PageMetadata, *, guess: str | None, tree: HtmlElement, url: str, fetched_on: date | None
+    page: PageMetadata, *, guess: str | None, shown_text: str, url: str, fetched_on: date | None
 ) -> date | None:
     """trafilatura's guess (htmldate weighs the page's own dates well), unless only the declared date is on show."""
 
@@ -657,12 +669,53 @@ def choose_date(
         parsed = parse_date(raw)
         return parsed if parsed and plausible_date(parsed, url=url, fetched_on=fetched_on) else None
 
-    declared = next(filter(None, map(sane, [*page.published, *page.visible_dates[:1]])), None)
+    in_metadata = next(filter(None, map(sane, page.published)), None)
+    declared = in_metadata or next(filter(None, map(sane, page.visible_dates[:1])), None)
     guessed = sane(guess)
+    modified = set(filter(None, map(parse_date, page.modified)))
+    if not in_metadata:
+        # undeclared: the date printed under the headline, rather than one from a list of other stories
+        under_headline = [d for d in headline_dates(page.h1s, shown_text) if sane(d.isoformat())]
+        if under_headline:
+            tagged = set(filter(None, map(parse_date, page.visible_dates)))
+            return next((d for d in under_headline if d in tagged), guessed if guessed in under_headline else under_headline[0])
     if declared and guessed and declared != guessed:
-        shown = dates_shown(tree)
-        return declared if declared in shown and guessed not in shown else guessed
+        if guessed == swapped(declared):
+            return declared  # the page's "09/10/2024" read the other way round; metadata is unambiguous
+        shown = dates_in_text(shown_text)
+        if guessed in shown:
+            return guessed
+        return declared if declared in shown or guessed in modified else guessed  # not an unseen update
     return guessed or declared
+
+
+def swapped(value: date) -> date | None:
+    """The date with day and month exchanged, when that is a date at all."""
+    try:
+        return date(value.year, value.day, value.month)
+    except ValueError:
+        return None
+
+
+HEADLINE_DATE_REACH = 400
+"""How far after the headline, in characters of visible text, a byline's date is looked for."""
+
+
+def headline_dates(headlines: list[str], shown_text: str) -> list[date]:
+    """The readings of the first date written within reach after the page's headline (<h1>); both
+    readings of an ambiguous "03/04/2024", the usual one first; [] when no date follows the headline."""
+    for headline in headlines:
+        start = shown_text.find(headline) if len(headline) >= 10 else -1
+        if start < 0:
+            continue
+        end = start + len(headline)
+        for match in SHOWN_DATE.finditer(shown_text[end:end + HEADLINE_DATE_REACH]):
+            readings = match_dates(match)
+            if readings:
+                return readings
+        before = [readings for readings in map(match_dates, SHOWN_DATE.finditer(shown_text[max(0, start - 150):start])) if readings]
+        return before[0] if before else []
+    return []
 
 
 MONTH_NUMBERS = {name: number for number, name in enumerate(
@@ -681,27 +734,41 @@ SHOWN_DATE = re.compile(
 SHOWN_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
 
 
+def visible_text(tree: HtmlElement) -> str:
+    """The page's visible text on one line, whitespace collapsed (scripts, styles and templates left out)."""
+    return " ".join(" ".join(text.split()) for text in tree.xpath(SHOWN_TEXT))
+
+
 def dates_shown(tree: HtmlElement) -> set[date]:
     """Calendar dates written in the page's visible text (English month names or numbers)."""
-    return dates_in_text(" ".join(" ".join(text.split()) for text in tree.xpath(SHOWN_TEXT)))
+    return dates_in_text(visible_text(tree))
 
 
 def dates_in_text(text: str) -> set[date]:
     """Dates written out in text; "03/04/2024" is read month first unless the first number is over 12."""
-    found = set()
-    for match in SHOWN_DATE.finditer(text):
-        g = match.groups()
+    return {readings[0] for readings in map(match_dates, SHOWN_DATE.finditer(text)) if readings}
+
+
+def match_dates(match: re.Match[str]) -> list[date]:
+    """The calendar date a SHOWN_DATE match stands for: [] when it is no real date; for an ambiguous
+    "03/04/2024", both readings, the usual one first (month first, day first after "." or above 12)."""
+    g = match.groups()
+    try:
+        if g[0]:
+            return [date(int(g[2]), MONTH_NUMBERS[g[0][:3].lower()], int(g[1]))]
+        if g[3]:
+            return [date(int(g[5]), MONTH_NUMBERS[g[4][:3].lower()], int(g[3]))]
+        if g[6]:
+            return [date(int(g[6]), int(g[7]), int(g[8]))]
+    except ValueError:
+        return []
+    first, separator, second, year = int(g[9]), g[10], int(g[11]), int(g[12])
+    day_first = separator == "." or first > 12
+    readings = [(year, second, first), (year, first, second)] if day_first else [(year, first, second), (year, second, first)]
+    found = []
+    for reading in readings[: 2 if first <= 12 and second <= 12 and first != second else 1]:
         try:
-            if g[0]:
-                found.add(date(int(g[2]), MONTH_NUMBERS[g[0][:3].lower()], int(g[1])))
-            elif g[3]:
-                found.add(date(int(g[5]), MONTH_NUMBERS[g[4][:3].lower()], int(g[3])))
-            elif g[6]:
-                found.add(date(int(g[6]), int(g[7]), int(g[8])))
-            else:
-                first, separator, second, year = int(g[9]), g[10], int(g[11]), int(g[12])
-                day_first = separator == "." or first > 12
-                found.add(date(year, second, first) if day_first else date(year, first, second))
+            found.append(date(*reading))
         except ValueError:
             continue
     return found
