@@ -528,3 +528,35 @@ def test_clean_text_keeps_honest_characters(raw: str, clean: str) -> None:
     from bot.pipeline.extract import clean_text
 
     assert clean_text(raw) == clean
+
+
+def test_a_short_recall_reading_gets_a_second_look_in_balanced_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    # trafilatura's recall mode now and then keeps a single block of a long page (seen on 16 of the 711
+    # wcxb-dev pages); a page that does so is hard to build by hand, so this stands in a recall reading
+    # that keeps only the last paragraph, and lets the balanced reading be trafilatura's own
+    real = trafilatura.bare_extraction
+    modes: list[str] = []
+
+    def recall_keeps_one_block(*args, **kwargs):
+        modes.append("recall" if kwargs.get("favor_recall") else "balanced")
+        document = real(*args, **kwargs)
+        if kwargs.get("favor_recall"):
+            document.text = document.text.splitlines()[-1]
+        return document
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", recall_keeps_one_block)
+    article = extract("en_news_jsonld.html", "https://ledger.example/news/harbour-barrier", "utf-8")
+
+    assert modes == ["recall", "balanced"]
+    assert "voted nine to two on Wednesday night" in article.text
+    assert "insurance premiums until the barrier was finished" in article.text
+
+
+def test_a_full_recall_reading_is_not_read_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = trafilatura.bare_extraction
+    modes: list[bool] = []
+    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *a, **k: modes.append(k.get("favor_recall")) or real(*a, **k))
+
+    extract("en_news_jsonld.html", "https://ledger.example/news/harbour-barrier", "utf-8")
+
+    assert modes == [True]

@@ -32,6 +32,7 @@ from charset_normalizer import from_bytes
 from dateutil import parser as dateutil_parser
 from lxml.etree import LxmlError
 from lxml.html import HtmlElement
+import readability.readability
 from readability import Document as ReadabilityDocument
 from readability.readability import Unparseable
 
@@ -49,6 +50,8 @@ SUPERSET_SHARE = 0.7
 SUPERSET_GROWTH = 1.3
 """readability's text wins when it holds this share of trafilatura's and is this many times longer."""
 SHINGLE = 4
+SHORT_RECALL = 1000
+"""trafilatura's recall mode finding fewer characters than this gets a second reading in its balanced mode."""
 
 ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -77,7 +80,14 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
     document = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, with_metadata=True, include_tables=True, favor_recall=True
     )
-    text = choose_text((document.text or "").strip() if document else "", other_text)
+    own_text = (document.text or "").strip() if document else ""
+    text = choose_text(own_text, other_text)
+    if len(own_text) < SHORT_RECALL:
+        # recall mode now and then keeps one block of a long page, where the balanced mode reads it whole
+        balanced = trafilatura.bare_extraction(
+            trafilatura.load_html(markup), url=url, include_comments=False, with_metadata=False, include_tables=True
+        )
+        text = choose_text(text, (balanced.text or "").strip() if balanced else "")
     if not has_prose(text):
         raise NoArticle("no article text found")
 
@@ -108,6 +118,14 @@ BLOCK_TAGS = {
     "p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th", "table",
     "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figcaption", "br", "hr",
 }
+
+
+# readability makes its copy safe to display (no JavaScript links, handlers or styles) before it reads
+# it; only its text is kept here, so that pass, a third of its time, is skipped (the same text on
+# all of wcxb-dev's pages). It has no option for it: its module-level cleaner is replaced by a copy.
+_text_cleaner = copy.copy(readability.readability.html_cleaner)
+_text_cleaner.javascript = False
+readability.readability.html_cleaner = _text_cleaner
 
 
 def readability_text(tree: HtmlElement) -> str:
@@ -834,7 +852,7 @@ WORD_OR_NUMBER = re.compile(r"\w+")
 
 def detect_language(text: str) -> str | None:
     """A two-letter language code from letters and common words, or None when unsure."""
-    sample = text[:20_000].casefold()
+    sample = text[:5_000].casefold()  # a few paragraphs settle it
     letters = [ch for ch in sample if ch.isalpha()]
     if len(letters) < 20:
         return None
