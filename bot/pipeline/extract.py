@@ -318,18 +318,24 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
         ld.get("inLanguage") if ld else None,
     ]
     site_name = meta.get("og:site_name") or (ld_name(ld.get("publisher")) if ld else None)
+    site_name = clean_text(site_name) if isinstance(site_name, str) else None
     description = meta.get("description") or meta.get("og:description")
+    authors = [a for a in authors if isinstance(a, str) and a.strip()]
+    organisations = [*ld_organisations(ld.get("author")), *ld_organisations(ld.get("publisher"))] if ld else []
+    # the page's own byline is read only when its structured data names no person (it is slow to find)
+    known_organisations = {compact(site_name), *map(compact, organisations)} - {""}
+    names_a_person = any(names_people(raw, known_organisations) for raw in authors)
     return PageMetadata(
         titles=[clean_text(t) for t in titles if isinstance(t, str) and clean_text(t)],
         h1s=[clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:5],
         h2s=[clean_text(h.text_content()) for h in tree.iterfind(".//h2")][:3],
-        authors=[a for a in authors if isinstance(a, str) and a.strip()],
-        bylines=visible_bylines(tree),
-        organisations=[*ld_organisations(ld.get("author")), *ld_organisations(ld.get("publisher"))] if ld else [],
+        authors=authors,
+        bylines=[] if names_a_person else visible_bylines(tree),
+        organisations=organisations,
         published=[d for d in published if isinstance(d, str) and d.strip()],
         modified=[d for d in modified if isinstance(d, str) and d.strip()],
         visible_dates=[d for d in visible_dates if d and d.strip()],
-        site_name=clean_text(site_name) if isinstance(site_name, str) else None,
+        site_name=site_name,
         description=description,
         languages=[lang for lang in languages if isinstance(lang, str) and lang.strip()],
     )
@@ -602,12 +608,16 @@ def choose_authors(page: PageMetadata, *, fallback: str | None, site_name: str |
     first: tuple[str, ...] = ()
     for raw in [*page.authors, *page.bylines, *([fallback] if fallback else [])]:
         names = normalise_authors(raw)
-        if not names:
-            continue
         first = first or names
-        if not all(compact(name) in organisations for name in names):
+        if names_people(raw, organisations, names):
             return names
     return first
+
+
+def names_people(raw: str, organisations: set[str], names: tuple[str, ...] | None = None) -> bool:
+    """Whether an author string names someone other than the given organisations."""
+    names = normalise_authors(raw) if names is None else names
+    return bool(names) and not all(compact(name) in organisations for name in names)
 
 
 def normalise_authors(raw: str | None) -> tuple[str, ...]:
