@@ -50,3 +50,4 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=getattr(logging, settings.log_level), handlers=[handler], force=True)
     for chatty in ("httpx", "apscheduler"):  # a line per request, a line per job run every few seconds
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # a DEBUG line per query

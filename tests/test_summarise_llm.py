@@ -335,6 +335,7 @@ async def test_the_api_key_is_sent_as_bearer_and_never_logged(
     llm: LlmServer, make: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)  # httpx and httpcore included
+    caplog.set_level(logging.INFO, logger="aiosqlite")  # its worker thread logs each query, even after teardown
     summariser = make(api_key=API_KEY)
     llm.then("malformed")
     llm.then("unauthorized")
