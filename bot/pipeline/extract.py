@@ -1,12 +1,14 @@
 """Article extraction: a fetched page's bytes in, an Article out; pure, no I/O.
 
-trafilatura finds the main text, checked against readability-lxml's reading of the same page:
-readability's text replaces trafilatura's only when it holds nearly all of it and clearly more,
-or when trafilatura found next to nothing (see choose_text). Title, authors and date come first
-from what the page says about itself (JSON-LD, Open Graph and other <meta> tags, <time>, the visible <h1>),
-with trafilatura's own guesses as the fallback; for the date trafilatura's guess comes first,
-unless only the declared date is written on the page. Language is the page's declared one, checked
-against a small letter-and-stopword detector that tells English, Ukrainian and Russian apart.
+trafilatura finds the main text, checked against readability-lxml's reading of the same page (and
+against trafilatura's balanced mode when its recall mode finds little): another reading replaces
+trafilatura's only when it holds nearly all of it and clearly more, or when trafilatura found next
+to nothing (see choose_text). Title and authors come first from what the page says about itself
+(JSON-LD, Open Graph and other <meta> tags, the visible <h1> and byline), with trafilatura's own
+guesses as the fallback. For the date, a page that declares none is dated by what is printed under
+its headline; otherwise trafilatura's guess is checked against the declared date (see choose_date).
+Language is the page's declared one, checked against a small letter-and-stopword detector that
+tells English, Ukrainian and Russian apart.
 
 Runs inside a worker process (see the process pool in ingest); raises NoArticle when the
 page has no main text rather than returning an empty Article.
@@ -691,7 +693,10 @@ URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])(?:[/_-](0?[1-9]|[
 def choose_date(
     page: PageMetadata, *, guess: str | None, shown_text: str, url: str, fetched_on: date | None
 ) -> date | None:
-    """trafilatura's guess (htmldate weighs the page's own dates well), unless only the declared date is on show."""
+    """The publication date. A page declaring none is dated by the date printed under its headline
+    (its <time> or trafilatura's guess settling an ambiguous "03/04"). Otherwise trafilatura's
+    guess, as htmldate weighs the page's dates well, unless it is the declared date with day and
+    month swapped, or it is not on show while the declared date is, or it is an unseen update."""
 
     def sane(raw: str | None) -> date | None:
         parsed = parse_date(raw)
@@ -703,10 +708,11 @@ def choose_date(
     modified = set(filter(None, map(parse_date, page.modified)))
     if not in_metadata:
         # undeclared: the date printed under the headline, rather than one from a list of other stories
-        under_headline = [d for d in headline_dates(page.h1s, shown_text) if sane(d.isoformat())]
-        if under_headline:
+        readings = [d for d in headline_dates(page.h1s, shown_text) if plausible_date(d, url=url, fetched_on=fetched_on)]
+        if readings:
             tagged = set(filter(None, map(parse_date, page.visible_dates)))
-            return next((d for d in under_headline if d in tagged), guessed if guessed in under_headline else under_headline[0])
+            settled = [d for d in readings if d in tagged] or [d for d in readings if d == guessed]
+            return (settled or readings)[0]
     if declared and guessed and declared != guessed:
         if guessed == swapped(declared):
             return declared  # the page's "09/10/2024" read the other way round; metadata is unambiguous
