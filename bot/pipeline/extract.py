@@ -708,7 +708,9 @@ def choose_date(
     modified = set(filter(None, map(parse_date, page.modified)))
     if not in_metadata:
         # undeclared: the date printed under the headline, rather than one from a list of other stories
-        readings = [d for d in headline_dates(page.h1s, shown_text) if plausible_date(d, url=url, fetched_on=fetched_on)]
+        readings = [
+            d for d in headline_dates(page.h1s, shown_text) if plausible_date(d, url=url, fetched_on=fetched_on)
+        ]
         if readings:
             tagged = set(filter(None, map(parse_date, page.visible_dates)))
             settled = [d for d in readings if d in tagged] or [d for d in readings if d == guessed]
@@ -732,12 +734,15 @@ def swapped(value: date) -> date | None:
 
 
 HEADLINE_DATE_REACH = 400
-"""How far after the headline, in characters of visible text, a byline's date is looked for."""
+HEADLINE_DATE_REACH_ABOVE = 150
+"""How far after the headline, and before it when nothing follows, in characters of visible text,
+a byline's date is looked for."""
 
 
 def headline_dates(headlines: list[str], shown_text: str) -> list[date]:
-    """The readings of the first date written within reach after the page's headline (<h1>); both
-    readings of an ambiguous "03/04/2024", the usual one first; [] when no date follows the headline."""
+    """The readings of the first date written within reach after the page's headline (<h1>), or
+    else of the first just above it; both readings of an ambiguous "03/04/2024", the usual one
+    first; [] when there is no such date."""
     for headline in headlines:
         start = shown_text.find(headline) if len(headline) >= 10 else -1
         if start < 0:
@@ -747,7 +752,8 @@ def headline_dates(headlines: list[str], shown_text: str) -> list[date]:
             readings = match_dates(match)
             if readings:
                 return readings
-        before = [readings for readings in map(match_dates, SHOWN_DATE.finditer(shown_text[max(0, start - 150):start])) if readings]
+        just_above = shown_text[max(0, start - HEADLINE_DATE_REACH_ABOVE):start]
+        before = [readings for readings in map(match_dates, SHOWN_DATE.finditer(just_above)) if readings]
         return before[0] if before else []
     return []
 
@@ -771,11 +777,6 @@ SHOWN_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor
 def visible_text(tree: HtmlElement) -> str:
     """The page's visible text on one line, whitespace collapsed (scripts, styles and templates left out)."""
     return " ".join(" ".join(text.split()) for text in tree.xpath(SHOWN_TEXT))
-
-
-def dates_shown(tree: HtmlElement) -> set[date]:
-    """Calendar dates written in the page's visible text (English month names or numbers)."""
-    return dates_in_text(visible_text(tree))
 
 
 def dates_in_text(text: str) -> set[date]:
