@@ -53,6 +53,9 @@ SUPERSET_GROWTH = 1.3
 """readability's text wins when it holds this share of trafilatura's and is this many times longer."""
 SHINGLE = 4
 SHORT_RECALL = 1000
+LONGEST_COMPARED = 200_000
+"""Characters of a reading compared with another (the longest dev-set article has 75,000); a
+trafilatura text longer than this gets no second opinion."""
 """trafilatura's recall mode finding fewer characters than this gets a second reading in its balanced mode."""
 
 ARTICLE_TYPES = {
@@ -78,12 +81,13 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
     shown_text = visible_text(tree)  # before trafilatura prunes the tree
 
     # readability reads its own copy: trafilatura prunes the tree it is given
-    other_text = readability_text(copy.deepcopy(tree))
+    untouched = copy.deepcopy(tree)
     document = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, with_metadata=True, include_tables=True, favor_recall=True
     )
     own_text = (document.text or "").strip() if document else ""
-    text = choose_text(own_text, other_text)
+    # a second opinion on a book-length text would cost seconds and change little
+    text = choose_text(own_text, readability_text(untouched)) if len(own_text) < LONGEST_COMPARED else own_text
     if len(own_text) < SHORT_RECALL:
         # recall mode now and then keeps one block of a long page, where the balanced mode reads it whole
         balanced = trafilatura.bare_extraction(
@@ -174,7 +178,8 @@ def choose_text(own: str, other: str) -> str:
         return other if len(other) > len(own) else own
     if len(other) < SCANTY_TEXT:
         return own
-    if len(other) > SUPERSET_GROWTH * len(own) and share_within(own, other) >= SUPERSET_SHARE:
+    # the comparison reads the other text's opening only: on a book-length page it would cost seconds
+    if len(other) > SUPERSET_GROWTH * len(own) and share_within(own, other[:LONGEST_COMPARED]) >= SUPERSET_SHARE:
         return other
     return own
 
