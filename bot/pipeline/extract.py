@@ -29,12 +29,12 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import lxml.html
+import readability.readability
 import trafilatura
 from charset_normalizer import from_bytes
 from dateutil import parser as dateutil_parser
 from lxml.etree import LxmlError
 from lxml.html import HtmlElement
-import readability.readability
 from readability import Document as ReadabilityDocument
 from readability.readability import Unparseable
 
@@ -50,13 +50,13 @@ SCANTY_TEXT = 200
 """Fewer characters than this is next to nothing: any longer reading of the page is better."""
 SUPERSET_SHARE = 0.7
 SUPERSET_GROWTH = 1.3
-"""readability's text wins when it holds this share of trafilatura's and is this many times longer."""
+"""Another reading wins when it holds this share of trafilatura's text and is this many times longer."""
 SHINGLE = 4
 SHORT_RECALL = 1000
+"""trafilatura's recall mode finding fewer characters than this gets a second reading in its balanced mode."""
 LONGEST_COMPARED = 200_000
 """Characters of a reading compared with another (the longest dev-set article has 75,000); a
 trafilatura text longer than this gets no second opinion."""
-"""trafilatura's recall mode finding fewer characters than this gets a second reading in its balanced mode."""
 
 ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
