@@ -331,7 +331,7 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
     organisations = [*ld_organisations(ld.get("author")), *ld_organisations(ld.get("publisher"))] if ld else []
     # the page's own byline is read only when its structured data names no person (it is slow to find)
     known_organisations = {compact(site_name), *map(compact, organisations)} - {""}
-    names_a_person = any(names_people(raw, known_organisations) for raw in authors)
+    names_a_person = any(names_people(normalise_authors(raw), known_organisations) for raw in authors)
     return PageMetadata(
         titles=[clean_text(t) for t in titles if isinstance(t, str) and clean_text(t)],
         h1s=[clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:5],
@@ -616,14 +616,13 @@ def choose_authors(page: PageMetadata, *, fallback: str | None, site_name: str |
     for raw in [*page.authors, *page.bylines, *([fallback] if fallback else [])]:
         names = normalise_authors(raw)
         first = first or names
-        if names_people(raw, organisations, names):
+        if names_people(names, organisations):
             return names
     return first
 
 
-def names_people(raw: str, organisations: set[str], names: tuple[str, ...] | None = None) -> bool:
-    """Whether an author string names someone other than the given organisations."""
-    names = normalise_authors(raw) if names is None else names
+def names_people(names: tuple[str, ...], organisations: set[str]) -> bool:
+    """Whether the names include someone other than the given organisations."""
     return bool(names) and not all(compact(name) in organisations for name in names)
 
 
@@ -753,13 +752,13 @@ def headline_dates(headlines: list[str], shown_text: str) -> list[date]:
         if start < 0:
             continue
         end = start + len(headline)
-        for match in SHOWN_DATE.finditer(shown_text[end:end + HEADLINE_DATE_REACH]):
-            readings = match_dates(match)
+        below = shown_text[end:end + HEADLINE_DATE_REACH]
+        above = shown_text[max(0, start - HEADLINE_DATE_REACH_ABOVE):start]
+        for window in (below, above):
+            readings = next(filter(None, map(match_dates, SHOWN_DATE.finditer(window))), None)
             if readings:
                 return readings
-        just_above = shown_text[max(0, start - HEADLINE_DATE_REACH_ABOVE):start]
-        before = [readings for readings in map(match_dates, SHOWN_DATE.finditer(just_above)) if readings]
-        return before[0] if before else []
+        return []
     return []
 
 
@@ -803,15 +802,13 @@ def match_dates(match: re.Match[str]) -> list[date]:
     except ValueError:
         return []
     first, separator, second, year = int(g[9]), g[10], int(g[11]), int(g[12])
-    day_first = separator == "." or first > 12
-    readings = [(year, second, first), (year, first, second)] if day_first else [(year, first, second), (year, second, first)]
-    found = []
-    for reading in readings[: 2 if first <= 12 and second <= 12 and first != second else 1]:
-        try:
-            found.append(date(*reading))
-        except ValueError:
-            continue
-    return found
+    month, day = (second, first) if separator == "." or first > 12 else (first, second)
+    try:
+        usual = date(year, month, day)
+    except ValueError:
+        return []
+    ambiguous = first <= 12 and second <= 12 and first != second
+    return [usual, date(year, day, month)] if ambiguous else [usual]
 
 
 def parse_date(raw: str | None) -> date | None:
