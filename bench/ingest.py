@@ -59,7 +59,7 @@ def main() -> int:
                                 capture_output=True, text=True)
         elapsed = time.perf_counter() - started
         with sqlite3.connect(database) as connection:
-            first, last = connection.execute("SELECT min(submitted_at), max(fetched_at) FROM items").fetchone()
+            _first, _last = connection.execute("SELECT min(submitted_at), max(fetched_at) FROM items").fetchone()
             statuses = dict(connection.execute("SELECT status, count(*) FROM items GROUP BY status").fetchall())
         print(f"import: {len(urls)} links in {elapsed:.1f} s = {len(urls) / elapsed:.1f} links/s "
               f"(whole command, {os.cpu_count()} cores, EXTRACT_WORKERS default); outcome {statuses}")

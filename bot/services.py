@@ -1,17 +1,26 @@
-"""Services: the long-lived resources of one process, opened together and closed together."""
+"""Services: the long-lived resources of one process, opened together and closed together.
+
+The bot, the command line and the jobs all reach storage, the fetcher, the worker pool and the
+language model through one `Services`; the use cases in bot/desk/ take it as their first argument.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.desk.links import Intake
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.ingest import Ingestor
 from bot.pipeline.summarise_llm import LlmSummariser
 from bot.pipeline.translate import translate_item
 from bot.pipeline.workers import WorkerPool
+from storage.errors import StorageUnavailable
 from storage.models import DONE, Item
 from storage.repository import Repository
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,6 +32,8 @@ class Services:
     ingestor: Ingestor
     summariser: LlmSummariser | None = None
     """The language model that translates titles and summaries, when one is configured."""
+    intake: Intake = field(default_factory=Intake)
+    """This process's state of link submission: one chat at a time, links held through a fault."""
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -51,8 +62,13 @@ class Services:
         return await translate_item(self.repository, self.summariser, item, language=language)
 
     async def language_of(self, chat_id: int) -> str:
-        """The chat's interface and summary language."""
-        return (await self.repository.chat_settings(chat_id)).language or self.settings.default_language
+        """The chat's interface and summary language (the default while storage is unavailable)."""
+        try:
+            chosen = (await self.repository.chat_settings(chat_id)).language
+        except StorageUnavailable as error:
+            log.warning("chat %s: language unknown while the database is unavailable (%s)", chat_id, error)
+            chosen = None
+        return chosen or self.settings.default_language
 
     async def aclose(self) -> None:
         if self.summariser is not None:

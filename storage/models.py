@@ -1,11 +1,42 @@
-"""Values the repository hands out: items, search results, statistics, chat settings."""
+"""Values the repository takes and hands out: items, search results, statistics, chat settings,
+digest schedules and runs. Frozen dataclasses; statuses are StrEnums stored as their text."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Protocol
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
+
+class ItemStatus(StrEnum):
+    PENDING = "pending"
+    """Committed as soon as it is submitted; not yet fetched."""
+    DONE = "done"
+    FAILED = "failed"
+
+
+PENDING, DONE, FAILED = ItemStatus.PENDING, ItemStatus.DONE, ItemStatus.FAILED
+
+
+class ArticleRecord(Protocol):
+    """What storing an article needs to know of it (the pipeline's Article is one)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def authors(self) -> Sequence[str]: ...
+    @property
+    def site_name(self) -> str | None: ...
+    @property
+    def published_date(self) -> date | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -14,7 +45,7 @@ class Item:
     chat_id: int
     url: str
     canonical_url: str
-    status: str
+    status: ItemStatus
     submitted_at: datetime
     domain: str = ""
     failure_reason: str | None = None
@@ -67,14 +98,14 @@ class Item:
         return self.published_date or self.submitted_at.date()
 
 
+HIGHLIGHT_START, HIGHLIGHT_END = "\x02", "\x03"
+
+
 @dataclass(frozen=True)
 class SearchHit:
     item: Item
     snippet: str
     """A short excerpt with matches between HIGHLIGHT_START and HIGHLIGHT_END markers."""
-
-
-HIGHLIGHT_START, HIGHLIGHT_END = "\x02", "\x03"
 
 
 @dataclass(frozen=True)
@@ -106,3 +137,50 @@ class Stats:
 class ChatSettings:
     chat_id: int
     language: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """A chat's daily digest: a local wall-clock time in an IANA zone."""
+
+    chat_id: int
+    at: time
+    timezone: str
+    enabled: bool
+    quiet: bool
+    """Say nothing on a day with no new items."""
+    since: datetime
+    """When it was last set: a run already past at that moment does not count as missed."""
+
+
+class DigestStatus(StrEnum):
+    SENDING = "sending"
+    """Claimed; the parts are being sent (or a crash stopped it)."""
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Missed by more than the grace period; never sent."""
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    """One chat's digest of one local date, claimed before anything is sent."""
+
+    chat_id: int
+    local_date: date
+    status: DigestStatus
+    scheduled_for: datetime
+    claimed_at: datetime
+    send_started_at: datetime | None = None
+    finished_at: datetime | None = None
+    since: datetime | None = None
+    """The items covered were submitted in [since, until)."""
+    until: datetime | None = None
+    item_count: int | None = None
+    message_ids: tuple[int, ...] = ()
+    """The parts delivered so far, in order."""
+    sending_part: int | None = None
+    """The part (0-based) whose sendMessage was in flight; None between parts."""
+    language: str | None = None
+    attempts: int = 0
+    error: str | None = None

@@ -201,7 +201,9 @@ def test_strangers_are_told_once_and_nothing_is_fetched(bot: BotProcess, telegra
 
 
 def test_missing_token_is_one_line(tmp_path: Path) -> None:
-    import subprocess, sys, os
+    import os
+    import subprocess
+    import sys
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     environ["NEWSDESK_DB"] = str(tmp_path / "x.db")
     result = subprocess.run([sys.executable, "-m", "bot"], env=environ, capture_output=True, text=True, timeout=60,

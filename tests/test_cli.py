@@ -141,3 +141,96 @@ def test_language_model_summary_in_json_and_resummarize(tmp_path: Path, web: Web
         assert again.returncode == 1  # the model failed; the extractive summary is shown, with the reason
         assert redone["summary_source"] == "extractive" and "wrong language" in redone["translation_note"]
     assert newsdesk(tmp_path, "resummarize", str(added["id"])).returncode == 2  # no model configured
+
+
+def test_a_link_from_the_terminal_and_one_posted_in_a_chat_take_the_same_use_case(
+        tmp_path: Path, web: WebServer) -> None:
+    """`newsdesk add` and a link posted in Telegram both go through bot.desk.links.submit_links,
+    which logs each submission under its own logger."""
+    from tests.support.botapi import BotApiServer
+    from tests.support.botprocess import BotProcess
+    from tests.test_bot import EDITOR, GROUP, bot_environment, card_for
+
+    url = web.add("/cli/same-path", articles.english_article(title="One use case for both"))
+    added = newsdesk(tmp_path, "add", url, LOG_LEVEL="INFO")
+    assert added.returncode == 0, added.stderr
+    assert "bot.desk.links: chat 0: 1 links submitted (new 1)" in added.stderr
+    with BotApiServer(token="123:SAMEPATH") as telegram:
+        telegram.add_chat(GROUP, chat_type="supergroup", title="Desk")
+        telegram.add_user(EDITOR, first_name="Olena")
+        with BotProcess(bot_environment(telegram, tmp_path), log_path=tmp_path / "bot.log") as bot:
+            posted = telegram.send_message(GROUP, url, user=EDITOR)
+            card_for(telegram, GROUP, posted, "One use case for both", timeout=60)
+            assert f"bot.desk.links: chat {GROUP}: 1 links submitted (new 1)" in bot.log()
+
+
+def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """`newsdesk ARGS` run in this process, on the test's database."""
+    from bot.cli import main
+
+    for key in [key for key in os.environ if key.startswith(("FETCH_", "NEWSDESK_", "LLM_", "TELEGRAM_"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("NEWSDESK_DB", str(tmp_path / "cli.db"))
+    return main(list(args))
+
+
+def stored_articles(tmp_path: Path, titles: list[str], *, text: str = "Body of the article.") -> None:
+    import asyncio
+
+    from bot.pipeline.models import Article
+    from storage.repository import Repository
+
+    async def store() -> None:
+        repository = await Repository.open(tmp_path / "cli.db")
+        try:
+            for n, title in enumerate(titles):
+                url = f"https://news.example/{n}"
+                item, _ = await repository.add_link(0, url, url, domain="news.example")
+                await repository.mark_done(item.id, Article(title=title, text=text, language="en"), text,
+                                           final_url=url)
+        finally:
+            await repository.close()
+
+    asyncio.run(store())
+
+
+def test_a_search_may_start_with_an_exclusion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    stored_articles(tmp_path, ["Grain deal with Turkey", "Grain prices in Egypt"])
+    assert in_process(tmp_path, monkeypatch, "search", "-turkey", "grain", "-n", "5") == 0
+    out = capsys.readouterr().out
+    assert "1 found for '-turkey grain'" in out and "Egypt" in out and "Turkey" not in out
+    assert in_process(tmp_path, monkeypatch, "search", "--json", "-turkey") == 0  # exclusions alone: every other
+    assert [json.loads(line)["title"] for line in capsys.readouterr().out.splitlines()] == ["Grain prices in Egypt"]
+
+
+def test_export_into_a_pipe_closed_early_is_quiet(tmp_path: Path) -> None:
+    stored_articles(tmp_path, [f"Article {n}" for n in range(300)], text="A long body of text. " * 60)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "export", "--format", "json"], cwd=ROOT,
+                               env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()  # as `newsdesk export | head -1` does, then goes away
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 0
+    assert json.loads(first)["title"] == "Article 0"
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+def test_every_command_but_run_takes_chat_and_json() -> None:
+    """As the README says: every command but `run` takes --chat=ID and --json."""
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert commands is not None
+    for name, command in commands.items():
+        options = {option for action in command._actions for option in action.option_strings}
+        if name == "run":
+            assert "--chat" not in options
+        else:
+            assert {"--chat", "--json"} <= options, name
+    with pytest.raises(SystemExit) as refused:
+        parser.parse_args(["run", "--chat=1"])
+    assert refused.value.code == 2

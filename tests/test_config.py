@@ -1,5 +1,5 @@
-from pathlib import Path
 import ipaddress
+from pathlib import Path
 
 import pytest
 

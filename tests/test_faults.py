@@ -11,7 +11,7 @@ import os
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,18 @@ def telegram() -> Iterator[BotApiServer]:
 def rows(database: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT canonical_url, status FROM items ORDER BY id").fetchall()
+
+
+def digest_statuses(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        return [status for (status,) in connection.execute("SELECT status FROM digest_runs ORDER BY id")]
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.1)
 
 
 def started(telegram: BotApiServer, environ: dict[str, str], log: Path) -> BotProcess:
@@ -164,6 +176,7 @@ def test_sigkill_mid_digest_then_restart_neither_loses_nor_doubles(
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
+    from bot.pipeline.models import Article
     from storage.repository import Repository
     from tests.test_bot import ADMIN
 
@@ -178,11 +191,10 @@ def test_sigkill_mid_digest_then_restart_neither_loses_nor_doubles(
             for n in range(80):
                 item, _ = await repository.add_link(GROUP, f"https://e.example/{n}", f"https://e.example/{n}",
                                                     domain="e.example")
-                await repository.mark_done(item.id, final_url=item.url, title=f"Digest crash article {n}",
-                                           text="Body.", authors=(), site_name=f"Source {n % 7}",
-                                           published_date=None, language="en", description=None,
-                                           summary="A sentence of the summary that is fairly long. " * 3,
-                                           summary_language="en")
+                article = Article(title=f"Digest crash article {n}", text="Body.", site_name=f"Source {n % 7}",
+                                  language="en")
+                await repository.mark_done(item.id, article, "A sentence of the summary that is fairly long. " * 3,
+                                           final_url=item.url)
                 ids.append(item.id)
         finally:
             await repository.close()
@@ -205,7 +217,7 @@ def test_sigkill_mid_digest_then_restart_neither_loses_nor_doubles(
             return all(f"№{i}\n" in text + "\n" for i in ids)
 
         telegram.wait_for(every_item_shown, timeout=90)
-        time.sleep(3)  # nothing more arrives
+        wait_until(lambda: digest_statuses(Path(environ["NEWSDESK_DB"])) == ["sent"], timeout=30)
         text = "\n".join(m.content for m in telegram.bot_messages(GROUP, after=after))
         counts = {i: len(re.findall(rf"№{i}(?!\d)", text)) for i in ids}
         assert set(counts.values()) == {1}, counts
@@ -216,13 +228,13 @@ def test_sigkill_mid_digest_then_restart_neither_loses_nor_doubles(
 
 
 async def test_read_only_database_is_reported_and_links_are_kept_until_it_clears(
-    telegram: BotApiServer, web: WebServer, tmp_path: Path
+    telegram: BotApiServer, web: WebServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """In-process, because a running bot's database cannot be remounted read-only under it (the
     kernel says "busy"): the application is built by build_application, exactly as `newsdesk run`
     builds it, and SQLite's own query_only switch makes every write fail with SQLITE_READONLY."""
-    from bot.app import build_application
     from bot.config import Settings
+    from bot.telegram.app import build_application
 
     application = build_application(Settings.from_env(bot_environment(telegram, tmp_path)))
     await application.initialize()
@@ -238,7 +250,15 @@ async def test_read_only_database_is_reported_and_links_are_kept_until_it_clears
         assert "База даних зараз недоступна" in answer.content
         help_request = telegram.send_command(GROUP, "/help", user=EDITOR)
         assert await telegram.wait_for_reply_async(help_request, timeout=20)  # still answering
-        await asyncio.sleep(6)  # a retry runs and finds the database still read-only: nothing lost
+        services = application.bot_data["services"]
+
+        def retried_and_held_again() -> bool:  # a retry found the database still read-only: nothing lost
+            holds = [r for r in caplog.records if r.getMessage().startswith("database fault, holding link")]
+            return len(holds) >= 2 and bool(services.intake.held)
+        deadline = time.monotonic() + 30
+        while not retried_and_held_again():
+            assert time.monotonic() < deadline, "the held link was never retried"
+            await asyncio.sleep(0.1)
         await database.execute("PRAGMA query_only = 0")
 
         async def card() -> bool:

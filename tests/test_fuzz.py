@@ -10,13 +10,14 @@ real SQLite repository.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import render
+from bot.pipeline.models import Article
+from bot.telegram import render
 from storage.models import DONE, FAILED, HIGHLIGHT_END, HIGHLIGHT_START, Item, SearchHit, SearchPage, Stats
 from storage.repository import Repository
 from tests.support.botapi import parse_html, utf16_len
@@ -50,12 +51,15 @@ url = st.builds(
     st.text(SAFE_CHARACTERS, max_size=200),
 )
 moment = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
-    lambda d: d.replace(tzinfo=timezone.utc)
+    lambda d: d.replace(tzinfo=UTC)
 )
 
 
+MOSTLY_DONE = st.sampled_from([DONE, DONE, DONE, FAILED])
+
+
 @st.composite
-def items(draw: st.DrawFn, *, status: st.SearchStrategy[str] = st.sampled_from([DONE, DONE, DONE, FAILED])) -> Item:
+def items(draw: st.DrawFn, *, status: st.SearchStrategy[str] = MOSTLY_DONE) -> Item:
     link = draw(url)
     return Item(
         id=draw(st.integers(1, 10**9)),
@@ -120,7 +124,7 @@ def test_card_of_astral_text_fits() -> None:
     """Every field 5,000 emoji long: each emoji is two UTF-16 units, which is what Telegram counts."""
     emoji = "😀" * 5000
     item = Item(id=1, chat_id=1, url="https://a.example/", canonical_url="https://a.example/", status=DONE,
-                submitted_at=datetime(2026, 1, 1, tzinfo=timezone.utc), title=emoji, site_name=emoji,
+                submitted_at=datetime(2026, 1, 1, tzinfo=UTC), title=emoji, site_name=emoji,
                 authors=(emoji, emoji), summary_extractive=emoji, title_translated=emoji, summary_translated=emoji,
                 translation_language="en")
     for language in ("en", "uk"):
@@ -185,7 +189,7 @@ def test_search_results_are_one_valid_message(
 def test_balanced_highlights_become_bold(words: list[str]) -> None:
     snippet = " … ".join(f"{HIGHLIGHT_START}{word}{HIGHLIGHT_END}" for word in words)
     item = Item(id=1, chat_id=1, url="https://a.example/", canonical_url="https://a.example/", status=DONE,
-                submitted_at=datetime(2026, 1, 1, tzinfo=timezone.utc), title="t")
+                submitted_at=datetime(2026, 1, 1, tzinfo=UTC), title="t")
     message = render.search_results(SearchPage("q", (SearchHit(item, snippet),), 1, 0, 5), "en")
     plain, entities = parse_html(message)
     bold = [entity_text(plain, e) for e in entities if e["type"] == "bold"][1:]  # the first is the header
@@ -198,7 +202,7 @@ def test_balanced_highlights_become_bold(words: list[str]) -> None:
 ])
 def test_stray_highlight_markers_never_break_the_html(snippet: str) -> None:
     item = Item(id=1, chat_id=1, url="https://a.example/", canonical_url="https://a.example/", status=DONE,
-                submitted_at=datetime(2026, 1, 1, tzinfo=timezone.utc), title="t")
+                submitted_at=datetime(2026, 1, 1, tzinfo=UTC), title="t")
     message = render.search_results(SearchPage("q", (SearchHit(item, snippet),), 1, 0, 5), "en")
     plain = assert_telegram_html(message)
     assert "\x02" not in plain and "\x03" not in plain
@@ -308,9 +312,9 @@ async def searchable(repository: Repository) -> Repository:
     for n, (title, text) in enumerate(STORED):
         link = f"https://news.example/{n}"
         item, _ = await repository.add_link(-1, link, link, domain="news.example")
-        await repository.mark_done(item.id, final_url=link, title=title, text=text, authors=["Anna O'Neil"],
-                                   site_name="News & <Co>", published_date=date(2026, 1, n + 1), language="en",
-                                   description=None, summary=text, summary_language="en")
+        article = Article(title=title, text=text, authors=("Anna O'Neil",), site_name="News & <Co>",
+                          published_date=date(2026, 1, n + 1), language="en")
+        await repository.mark_done(item.id, article, text, final_url=link)
     return repository
 
 

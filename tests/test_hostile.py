@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import render
 from bot.pipeline.links import canonicalise
+from bot.telegram import render
 from tests.support import articles
 from tests.support.botapi import BotApiServer, ChatMessage
 from tests.support.botprocess import ROOT, BotProcess
@@ -457,7 +457,7 @@ def test_commands_are_answered_while_hostile_links_are_processed(
 
     outcomes = {url: wait_until_final(desk, url, since=started, timeout=30) for url in batch}
     for url, expected in batch.items():
-        (status, reason, detail, _), elapsed = outcomes[url]
+        (status, reason, detail, _), _elapsed = outcomes[url]
         assert (reason or status) == expected, (url, detail)
     assert max(elapsed for _, elapsed in outcomes.values()) < TOTAL_TIMEOUT + EXTRACT_TIMEOUT * 2
     assert desk.memory.peak < RSS_LIMIT, f"{desk.memory.peak / 2**20:.0f} MB"

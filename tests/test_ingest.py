@@ -2,20 +2,29 @@
 
 from datetime import date
 
+import pytest
+
 from bot.pipeline.errors import InvalidUrl
-from bot.pipeline.ingest import Submitter
+from bot.pipeline.ingest import Submission, Submitter
 from bot.services import Services
+from storage.models import FAILED
 from tests.support import articles
 from tests.support.webserver import WebServer
-
-import pytest
 
 CHAT = -1001234
 
 
+async def ingest(services: Services, chat_id: int, url: str, submitter: Submitter | None = None) -> Submission:
+    """Submit one link and, when it is new or failed before, process it."""
+    submission = await services.ingestor.submit(chat_id, url, submitter or Submitter())
+    if submission.is_new or submission.item.status == FAILED:
+        return Submission(await services.ingestor.process(submission.item), submission.is_new)
+    return submission
+
+
 async def test_an_article_is_stored_with_metadata_and_summary(services: Services, web: WebServer) -> None:
     url = web.add("/ingest/grain", articles.english_article(authors=("Maria Kovalenko", "Thomas Harris")))
-    submission = await services.ingestor.ingest(CHAT, url, Submitter(user_id=7, name="Olena", message_id=5))
+    submission = await ingest(services, CHAT, url, Submitter(user_id=7, name="Olena", message_id=5))
     item = submission.item
     assert submission.is_new
     assert item.status == "done", item.failure_detail
@@ -32,8 +41,8 @@ async def test_an_article_is_stored_with_metadata_and_summary(services: Services
 
 async def test_reposting_with_tracking_parameters_adds_nothing(services: Services, web: WebServer) -> None:
     url = web.add("/ingest/dupe", articles.english_article(title="Duplicate check article"))
-    first = await services.ingestor.ingest(CHAT, url)
-    again = await services.ingestor.ingest(CHAT, url + "?utm_source=x#frag")
+    first = await ingest(services, CHAT, url)
+    again = await ingest(services, CHAT, url + "?utm_source=x#frag")
     assert first.is_new and not again.is_new
     assert again.item.id == first.item.id
     assert len(web.requests_to("/ingest/dupe")) == 1
@@ -42,7 +51,7 @@ async def test_reposting_with_tracking_parameters_adds_nothing(services: Service
 
 async def test_windows_1251_page_without_charset(services: Services, web: WebServer) -> None:
     url = web.add("/ingest/cp1251", articles.russian_article_cp1251(), content_type="text/html")
-    item = (await services.ingestor.ingest(CHAT, url)).item
+    item = (await ingest(services, CHAT, url)).item
     assert item.status == "done", item.failure_detail
     assert item.title == "Центробанк сохранил ключевую ставку"
     assert "ключевую ставку" in (item.text or "")
@@ -51,7 +60,7 @@ async def test_windows_1251_page_without_charset(services: Services, web: WebSer
 
 async def test_ukrainian_article_is_searchable(services: Services, web: WebServer) -> None:
     url = web.add("/ingest/kyiv", articles.ukrainian_article())
-    item = (await services.ingestor.ingest(CHAT, url)).item
+    item = (await ingest(services, CHAT, url)).item
     assert item.status == "done" and item.language == "uk"
     page = await services.repository.search(CHAT, "котельні")
     assert [hit.item.id for hit in page.hits] == [item.id]
@@ -70,7 +79,7 @@ async def test_ukrainian_article_is_searchable(services: Services, web: WebServe
 )
 async def test_failures_are_stored_with_a_reason(services: Services, web: WebServer, path, setup, reason) -> None:
     setup(web)
-    item = (await services.ingestor.ingest(CHAT, web.url(path))).item
+    item = (await ingest(services, CHAT, web.url(path))).item
     assert (item.status, item.failure_reason) == ("failed", reason)
     assert item.failure_detail
 
@@ -81,7 +90,7 @@ async def test_loopback_is_refused_without_the_allow_list(tmp_path, web: WebServ
     opened = await Services.open(settings_for(tmp_path, FETCH_ALLOW_NETWORKS=""))
     try:
         url = web.add("/ingest/refused", articles.english_article())
-        item = (await opened.ingestor.ingest(CHAT, url)).item
+        item = (await ingest(opened, CHAT, url)).item
     finally:
         await opened.aclose()
     assert item.failure_reason == "blocked_address"
@@ -90,10 +99,10 @@ async def test_loopback_is_refused_without_the_allow_list(tmp_path, web: WebServ
 
 async def test_a_failed_link_is_retried_when_posted_again(services: Services, web: WebServer) -> None:
     web.add("/ingest/flaky", "down", status=500)
-    first = (await services.ingestor.ingest(CHAT, web.url("/ingest/flaky"))).item
+    first = (await ingest(services, CHAT, web.url("/ingest/flaky"))).item
     assert first.failure_reason == "http_500"
     web.add("/ingest/flaky", articles.english_article(title="Back online"))
-    second = (await services.ingestor.ingest(CHAT, web.url("/ingest/flaky"))).item
+    second = (await ingest(services, CHAT, web.url("/ingest/flaky"))).item
     assert (second.id, second.status, second.title) == (first.id, "done", "Back online")
 
 
@@ -123,14 +132,14 @@ async def test_one_chat_flooding_links_does_not_starve_another(tmp_path, web: We
         flood = [web.delayed(f"/fair/flood/{n}", page, 0.3) for n in range(24)]
         finished: dict[str, float] = {}
 
-        async def ingest(chat: int, url: str) -> None:
-            await opened.ingestor.ingest(chat, url)
+        async def take(chat: int, url: str) -> None:
+            await ingest(opened, chat, url)
             finished[url] = clock.monotonic()
 
-        tasks = [asyncio.create_task(ingest(1, url)) for url in flood]
+        tasks = [asyncio.create_task(take(1, url)) for url in flood]
         await asyncio.sleep(0.1)
         other = web.delayed("/fair/other", page, 0.3)
-        await ingest(2, other)
+        await take(2, other)
         await asyncio.gather(*tasks)
     finally:
         await opened.aclose()

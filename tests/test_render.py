@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot import render
+from bot.telegram import render
 from storage.models import Item, SearchHit, SearchPage, Stats
 from tests.support.botapi import parse_html, utf16_len
 
@@ -14,13 +14,13 @@ SUBMITTED = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 
 
 def item(**fields: object) -> Item:
-    values: dict[str, object] = dict(
-        id=7, chat_id=-100, url="https://example.com/a", canonical_url="https://example.com/a", status="done",
-        submitted_at=SUBMITTED, domain="example.com", title="Grain deal signed", authors=("Maria Kovalenko",),
-        site_name="Example Times", published_date=date(2026, 11, 20), language="en",
-        summary_extractive="Grain exports rose. Insurers cut premiums. Ports stayed open.",
-        summary_extractive_language="en", submitted_by_name="Olena",
-    )
+    values: dict[str, object] = {
+        "id": 7, "chat_id": -100, "url": "https://example.com/a", "canonical_url": "https://example.com/a", "status": "done",
+        "submitted_at": SUBMITTED, "domain": "example.com", "title": "Grain deal signed", "authors": ("Maria Kovalenko",),
+        "site_name": "Example Times", "published_date": date(2026, 11, 20), "language": "en",
+        "summary_extractive": "Grain exports rose. Insurers cut premiums. Ports stayed open.",
+        "summary_extractive_language": "en", "submitted_by_name": "Olena",
+    }
     values.update(fields)
     return Item(**values)  # type: ignore[arg-type]
 

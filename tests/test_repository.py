@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.pipeline.models import Article
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START
 from storage.repository import Repository
 
@@ -15,11 +16,9 @@ async def store(repository: Repository, url: str, *, chat: int = CHAT, title: st
     item, created = await repository.add_link(chat, url, url, domain="example.com", submitted_by=7,
                                               submitted_by_name="Olena", message_id=3)
     assert created
-    return await repository.mark_done(
-        item.id, final_url=url, title=title, text=text, authors=authors, site_name=site,
-        published_date=published, language=language, description=None, summary=summary,
-        summary_language=language,
-    )
+    article = Article(title=title, text=text, authors=authors, site_name=site, published_date=published,
+                      language=language)
+    return await repository.mark_done(item.id, article, summary, final_url=url)
 
 
 async def test_a_link_is_pending_then_done_with_provenance(repository: Repository) -> None:
@@ -28,9 +27,9 @@ async def test_a_link_is_pending_then_done_with_provenance(repository: Repositor
                                               message_id=42, thread_id=5)
     assert created and item.status == "pending" and item.fetched_at is None
     assert [p.id for p in await repository.pending()] == [item.id]
-    done = await repository.mark_done(item.id, final_url="https://e.com/a", title="T", text="Text",
-                                      authors=["A", "B"], site_name="E", published_date=date(2026, 1, 2),
-                                      language="uk", description=None, summary="S", summary_language="uk")
+    article = Article(title="T", text="Text", authors=("A", "B"), site_name="E", published_date=date(2026, 1, 2),
+                      language="uk")
+    done = await repository.mark_done(item.id, article, "S", final_url="https://e.com/a")
     assert done.status == "done"
     assert done.authors == ("A", "B")
     assert done.published_date == date(2026, 1, 2)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import schedule
+from bot.desk import schedule
 
 KYIV, AUCKLAND, TOKYO = ZoneInfo("Europe/Kyiv"), ZoneInfo("Pacific/Auckland"), ZoneInfo("Asia/Tokyo")
 GRACE = timedelta(hours=6)
@@ -85,7 +86,7 @@ def test_every_local_date_of_a_year_has_exactly_one_run(zone: ZoneInfo) -> None:
             moment = schedule.next_run(moment, at, zone)
             days.append(schedule.previous_run(moment, at, zone).day)
         assert days == sorted(set(days))
-        assert all(b - a == timedelta(days=1) for a, b in zip(days, days[1:]))
+        assert all(b - a == timedelta(days=1) for a, b in itertools.pairwise(days))
 
 
 def test_east_of_utc_the_local_date_is_ahead_of_utc() -> None:

@@ -95,11 +95,9 @@ async def make(llm: LlmServer, repository: Repository) -> AsyncIterator[Make]:
 async def stored_item(repository: Repository, text: str = ARTICLE_TEXT) -> Item:
     url = f"https://example.com/grain/{next(_urls)}"
     item, _ = await repository.add_link(CHAT, url, url, domain="example.com")
-    return await repository.mark_done(
-        item.id, final_url=url, title=ARTICLE.title, text=text, authors=ARTICLE.authors,
-        site_name=ARTICLE.site_name, published_date=ARTICLE.published_date, language="en",
-        description=None, summary=summarise_extractive(text), summary_language="en",
-    )
+    article = Article(title=ARTICLE.title, text=text, authors=ARTICLE.authors, site_name=ARTICLE.site_name,
+                      published_date=ARTICLE.published_date, language="en")
+    return await repository.mark_done(item.id, article, summarise_extractive(text), final_url=url)
 
 
 # --- a brief comes back ---------------------------------------------------------------------

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import utc_now
 from bot.pipeline.errors import IngestError, InvalidUrl
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.links import canonicalise, domain_of
 from bot.pipeline.workers import WorkerPool
-from storage.models import DONE, FAILED, PENDING, Item
-from storage.repository import Repository, utc_now
+from storage.errors import StorageUnavailable
+from storage.models import FAILED, Item
+from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -97,34 +98,14 @@ class Ingestor:
         except IngestError as error:
             log.info("link %s failed: %s (%s)", item.id, error.reason, error)
             return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error))
-        except sqlite3.Error:
+        except StorageUnavailable:
             raise  # a database fault: the link stays pending for the next attempt
         except Exception as error:
             log.exception("link %s failed unexpectedly", item.id)
             return await self.repository.mark_failed(
                 item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
             )
-        return await self.repository.mark_done(
-            item.id,
-            final_url=page.final_url,
-            title=article.title,
-            text=article.text,
-            authors=article.authors,
-            site_name=article.site_name,
-            published_date=article.published_date,
-            language=article.language,
-            description=article.description,
-            summary=summary,
-            summary_language=article.language,
-        )
-
-    async def ingest(self, chat_id: int, url: str, submitter: Submitter = Submitter()) -> Submission:
-        """Submit and, when it is new or failed before, process one link."""
-        submission = await self.submit(chat_id, url, submitter)
-        item = submission.item
-        if submission.is_new or item.status == FAILED:
-            item = await self.process(item)
-        return Submission(item, submission.is_new)
+        return await self.repository.mark_done(item.id, article, summary, final_url=page.final_url)
 
     async def resume_pending(
         self, *, older_than: datetime | None = None, chat_id: int | None = None
@@ -139,4 +120,4 @@ class Ingestor:
         return list(await asyncio.gather(*(self.process(item) for item in pending)))
 
 
-__all__ = ["Ingestor", "Submission", "Submitter", "DONE", "FAILED", "PENDING"]
+__all__ = ["Ingestor", "Submission", "Submitter"]

@@ -19,6 +19,7 @@ Markdown and MarkdownV2 are accepted but not parsed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -1282,10 +1283,8 @@ class BotApiServer:
                     return [json.loads(json.dumps(u)) for u in self._updates[:limit]]
             event = self._poll_event
             assert event is not None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
 
     @staticmethod
     def _update_type(update: JSON) -> str:

@@ -198,7 +198,7 @@ class WebServer:
     def redirect_chain(self, path: str, hops: int, *, to: str) -> str:
         """`hops` redirects: path -> path/1 -> ... -> path/(hops-1) -> `to`. Returns the first URL."""
         steps = [path] + [f"{path}/{n}" for n in range(1, hops)]
-        for here, there in zip(steps, steps[1:] + [to]):
+        for here, there in zip(steps, [*steps[1:], to], strict=True):
             self.redirect(here, there)
         return self.url(path)
 

@@ -14,10 +14,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-SEND, SKIP = "send", "skip"
+
+class Action(StrEnum):
+    SEND = "send"
+    SKIP = "skip"
+    """Missed by more than the grace period: recorded, never sent."""
+
+
+SEND, SKIP = Action.SEND, Action.SKIP
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)(?::([0-5]\d))?$")
 
 
@@ -105,7 +113,7 @@ def previous_run(now: datetime, at: time, zone: ZoneInfo) -> Occurrence:
 class Decision:
     """What to do about the latest scheduled run: SEND it, or SKIP it as missed beyond the grace."""
 
-    action: str
+    action: Action
     occurrence: Occurrence
     late: timedelta
 

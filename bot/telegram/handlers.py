@@ -1,0 +1,206 @@
+"""Command handlers: read the update, make one call into the desk or storage, reply with a
+string from `render`. Each is registered in the command table (commands.py); a handler that
+cannot use its arguments raises WrongArguments and the router answers with the command's usage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import BadRequest, TelegramError
+
+from bot.clock import utc_now
+from bot.desk.digests import change_schedule, digest_now
+from bot.export import export_csv, export_json
+from bot.telegram import digest_jobs, render
+from bot.telegram.access import may_change_settings
+from bot.telegram.context import (
+    Context,
+    WrongArguments,
+    chat_of,
+    language_of,
+    message_of,
+    reply,
+    services,
+)
+from bot.telegram.links import Thread, send_card
+from storage.errors import StorageUnavailable
+from storage.models import DONE
+
+log = logging.getLogger(__name__)
+
+SEARCH_PAGE_SIZE = 5
+LATEST_DEFAULT, LATEST_MAX = 10, 50
+REMEMBERED_SEARCHES = 50
+
+
+def item_number(argument: str) -> int:
+    """The item id in "12", "#12" or "№12"; WrongArguments otherwise."""
+    number = argument.strip().lstrip("#№")
+    if not number.isdigit():
+        raise WrongArguments
+    return int(number)
+
+
+async def latest_command(update: Update, context: Context, argument: str) -> None:
+    count = int(argument) if argument.isdigit() else LATEST_DEFAULT
+    chat_id = chat_of(update).id
+    items = await services(context).repository.latest(chat_id, limit=max(1, min(count, LATEST_MAX)))
+    for part in render.latest(items, await language_of(update, context)):
+        await reply(message_of(update), part)
+
+
+async def search_command(update: Update, context: Context, argument: str) -> None:
+    if not argument:
+        raise WrongArguments
+    text, keyboard = await search_page(context, chat_of(update).id, argument, 0, await language_of(update, context))
+    await reply(message_of(update), text, reply_markup=keyboard)
+
+
+async def search_page(context: Context, chat_id: int, query: str, offset: int, language: str
+                      ) -> tuple[str, InlineKeyboardMarkup | None]:
+    page = await services(context).repository.search(chat_id, query, limit=SEARCH_PAGE_SIZE, offset=offset)
+    token = _remember_search(context, query)
+    buttons = []
+    if offset > 0:
+        buttons.append(InlineKeyboardButton(render.text("page_prev", language),
+                                            callback_data=f"search:{token}:{max(0, offset - SEARCH_PAGE_SIZE)}"))
+    if page.has_next:
+        buttons.append(InlineKeyboardButton(render.text("page_next", language),
+                                            callback_data=f"search:{token}:{offset + SEARCH_PAGE_SIZE}"))
+    return render.search_results(page, language), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def _remember_search(context: Context, query: str) -> str:
+    """Keep recent queries in chat_data so page buttons carry only a short token."""
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    searches: OrderedDict[str, str] = chat_data.setdefault("searches", OrderedDict())
+    for token, known in searches.items():
+        if known == query:
+            return token
+    token = str(chat_data.get("search_counter", 0) + 1)
+    chat_data["search_counter"] = int(token)
+    searches[token] = query
+    while len(searches) > REMEMBERED_SEARCHES:
+        searches.popitem(last=False)
+    return token
+
+
+async def on_search_page(update: Update, context: Context) -> None:
+    """A press on a search result page button."""
+    query = update.callback_query
+    if query is None:
+        return
+    _, token, offset = (query.data or "").split(":", 2)
+    language = await language_of(update, context)
+    searched = (context.chat_data or {}).get("searches", {}).get(token)
+    await query.answer()
+    if searched is None:
+        await query.edit_message_text(render.text("search_expired", language))
+        return
+    text, keyboard = await search_page(context, chat_of(update).id, searched, int(offset), language)
+    try:
+        await query.edit_message_text(text, reply_markup=keyboard)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def item_command(update: Update, context: Context, argument: str) -> None:
+    number = item_number(argument)
+    language = await language_of(update, context)
+    item = await services(context).repository.get(number, chat_id=chat_of(update).id)
+    if item is None:
+        await reply(message_of(update), render.text("not_found", language, id=number))
+        return
+    await reply(message_of(update), render.card(item, language))
+
+
+async def digest_command(update: Update, context: Context, argument: str) -> None:
+    svc = services(context)
+    digest = await digest_now(svc.repository, chat_of(update).id, default_timezone=svc.settings.default_timezone)
+    for part in render.digest(digest.items, digest.day, await language_of(update, context)):
+        await reply(message_of(update), part, quote=False)
+
+
+async def schedule_command(update: Update, context: Context, argument: str) -> None:
+    """Show the chat's daily digest schedule, or change it (administrators only)."""
+    chat_id = chat_of(update).id
+    language = await language_of(update, context)
+    if argument and not await may_change_settings(update, context):
+        await reply(message_of(update), render.text("admins_only", language))
+        return
+    svc = services(context)
+    answer = await change_schedule(svc.repository, chat_id, argument, default_timezone=svc.settings.default_timezone)
+    if answer.problem == "usage":
+        raise WrongArguments
+    if argument and answer.problem is None and answer.schedule is not None:
+        digest_jobs.register(context.application, answer.schedule)
+    await reply(message_of(update), render.schedule(answer, language, now=utc_now()))
+
+
+async def resummarize_command(update: Update, context: Context, argument: str) -> None:
+    """Ask the language model again for an item's title and summary in the chat's language."""
+    number = item_number(argument)
+    chat_id = chat_of(update).id
+    language = await language_of(update, context)
+    svc = services(context)
+    item = await svc.repository.get(number, chat_id=chat_id)
+    message = message_of(update)
+    if item is None:
+        await reply(message, render.text("not_found", language, id=number))
+        return
+    if svc.summariser is None:
+        await reply(message, render.text("no_model", language))
+        return
+    progress = await reply(message, render.text("processing", language))
+    thread = Thread(context.bot, chat_id, message.message_id, message.message_thread_id)
+    await send_card(svc, thread, item, language, edit_message=progress)
+
+
+async def stats_command(update: Update, context: Context, argument: str) -> None:
+    data = await services(context).repository.stats(chat_of(update).id)
+    await reply(message_of(update), render.stats(data, await language_of(update, context)))
+
+
+async def export_command(update: Update, context: Context, argument: str) -> None:
+    chat_id = chat_of(update).id
+    language = await language_of(update, context)
+    as_csv = argument.lower().startswith("csv")
+    items = [item async for item in services(context).repository.all_items(chat_id, status=DONE)]
+    body = export_csv(items) if as_csv else export_json(items)
+    name = f"newsdesk-{utc_now():%Y%m%d}.{'csv' if as_csv else 'jsonl'}"
+    await message_of(update).reply_document(
+        InputFile(body.encode("utf-8"), filename=name),
+        caption=render.text("export_caption", language, count=len(items)),
+        do_quote=False,
+    )
+
+
+async def lang_command(update: Update, context: Context, argument: str) -> None:
+    choice = argument.lower().strip()
+    if choice not in ("uk", "en"):
+        raise WrongArguments
+    if not await may_change_settings(update, context):
+        await reply(message_of(update), render.text("admins_only", await language_of(update, context)))
+        return
+    await services(context).repository.set_chat_language(chat_of(update).id, choice)
+    await reply(message_of(update), render.text("lang_set", choice))
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log every unexpected error with its traceback and answer the chat briefly."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    key = "database_down" if isinstance(context.error, StorageUnavailable) else "error"
+    language = await services(context).language_of(update.effective_chat.id)
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(render.text(key, language)[:190], show_alert=True)
+        elif update.effective_message:
+            await update.effective_message.reply_html(render.text(key, language))
+    except TelegramError:
+        log.warning("could not tell chat %s about the error", update.effective_chat.id)

@@ -1,0 +1,299 @@
+"""The only writer of Telegram HTML: cards, lists, search results, digests, help and errors.
+Its words are in texts.py.
+
+Every piece of page or user text goes through `_e` (html.escape), so a `<script>` in a title is
+shown, never parsed. Messages are built from blocks and split at block boundaries to stay under
+Telegram's 4096-character limit, never inside a tag.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from bot.desk.digests import ScheduleAnswer
+from bot.desk.links import Fate, SubmitOutcome
+from bot.pipeline.summarise import split_sentences
+from bot.telegram.texts import REASONS, TEXTS
+from storage.models import DONE, HIGHLIGHT_END, HIGHLIGHT_START, Item, SearchPage, Stats
+
+if TYPE_CHECKING:
+    from bot.telegram.commands import Command
+
+MESSAGE_LIMIT = 4096
+TITLE_LIMIT, SUMMARY_LIMIT, AUTHORS_LIMIT = 300, 1500, 200
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """A fixed interface text in the chat's language (its values escaped)."""
+    return _template(key, language).format(**{name: _e(str(value)) for name, value in values.items()})
+
+
+def _template(key: str, language: str) -> str:
+    return TEXTS.get(language, TEXTS["en"])[key]
+
+
+def _e(value: str | None) -> str:
+    return html.escape(value or "", quote=True)
+
+
+def _clip(value: str | None, limit: int) -> str:
+    """Whitespace collapsed and at most `limit` UTF-16 units (as Telegram counts), cut at a word."""
+    value = " ".join((value or "").split())
+    if _units(value) <= limit:
+        return value
+    # "ignore" drops the half of an emoji (a surrogate pair) the cut may leave at the end
+    cut = value.encode("utf-16-le")[: 2 * limit].decode("utf-16-le", "ignore").rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _units(value: str) -> int:
+    return len(value.encode("utf-16-le")) // 2
+
+
+def _date(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def card(item: Item, language: str) -> str:
+    """One stored item as the desk's brief: source and date, authors, titles, summary, link."""
+    if item.status != DONE:
+        return failure(item.url, item.failure_reason or "", language, detail=item.failure_detail)
+    lines = [f"<b>{_e(_clip(item.source, 100))}</b> — {_date(item.display_date)}"]
+    if item.authors:
+        lines.append(f"<i>{_e(_clip(', '.join(item.authors), AUTHORS_LIMIT))}</i>")
+    lines.append(f'<a href="{_e(item.canonical_url)}">{_e(_clip(item.title or item.url, TITLE_LIMIT))}</a>')
+    if item.title_translated and item.translation_language == language:
+        lines.append(f"<b>{_e(_clip(item.title_translated, TITLE_LIMIT))}</b>")
+    summary = item.summary_translated if item.translation_language == language and item.summary_translated \
+        else item.summary_extractive
+    if summary:
+        lines.append("")
+        lines.append(_e(_clip(summary, SUMMARY_LIMIT)))
+    lines.append("")
+    lines.append(f"{TEXTS.get(language, TEXTS['en'])['id']}{item.id}")
+    return "\n".join(lines)
+
+
+def already_saved(item: Item, language: str) -> str:
+    """The answer to a link the chat already has, with that item's card."""
+    name = _clip(item.submitted_by_name, 100) or "?"
+    notice = text("already", language, name=name, date=_date(item.submitted_at.date()))
+    return f"ℹ️ {notice}\n\n{card(item, language)}"
+
+
+def failure(url: str, reason: str, language: str, *, detail: str | None = None) -> str:
+    """Why one link could not be saved, in plain words."""
+    words = REASONS.get(language, REASONS["en"]).get(reason)
+    if words is None:
+        if reason.startswith("http_"):
+            words = ("сайт відповів помилкою HTTP " if language == "uk" else "the site answered HTTP ") + reason[5:]
+        else:
+            words = _clip(detail or reason, 500)
+    return f"⚠️ {text('failed', language)}: {_e(_clip(url, 200))}\n{_e(words)}"
+
+
+def item_line(item: Item, language: str) -> str:
+    """One line of a list: id, source and date, linked title."""
+    title = _clip(item.title_translated if item.translation_language == language and item.title_translated
+                  else item.title or item.url, 160)
+    return (f"{TEXTS.get(language, TEXTS['en'])['id']}{item.id} · {_e(_clip(item.source, 60))} · "
+            f"{_date(item.display_date)}\n<a href=\"{_e(item.canonical_url)}\">{_e(title)}</a>")
+
+
+def status_line(item: Item, language: str) -> str:
+    """A link's outcome in one line, for messages that carried several links."""
+    if item.status == DONE:
+        return f"✅ {item_line(item, language)}"
+    return failure(item.url, item.failure_reason or "", language, detail=item.failure_detail)
+
+
+def latest(items: Sequence[Item], language: str) -> list[str]:
+    if not items:
+        return [text("latest_empty", language)]
+    return split_messages([f"<b>{text('latest_header', language)}</b>",
+                           *(item_line(item, language) for item in items)])
+
+
+def search_results(page: SearchPage, language: str) -> str:
+    """One page of search results with highlighted snippets; fits one message."""
+    if not page.hits:
+        return text("search_empty", language, query=_clip(page.query, 200))
+    blocks = [f"<b>{text('search_header', language, total=page.total, query=_clip(page.query, 200))}</b>"]
+    for hit in page.hits:
+        blocks.append(f"{item_line(hit.item, language)}\n{_snippet(hit.snippet)}")
+    return split_messages(blocks)[0]
+
+
+_HIGHLIGHTS = re.compile(f"({re.escape(HIGHLIGHT_START)}|{re.escape(HIGHLIGHT_END)})")
+
+
+def _snippet(snippet: str) -> str:
+    """The excerpt in italics, each match in bold. Markers without a partner (a match cut by the
+    clip, or marker characters in the page's own text) are dropped, so the tags always nest."""
+    parts: list[str] = []
+    opened: int | None = None  # index in `parts` of a <b> still waiting for its </b>
+    for part in _HIGHLIGHTS.split(_clip(snippet, 400)):
+        if part == HIGHLIGHT_START:
+            if opened is not None:
+                parts[opened] = ""
+            opened = len(parts)
+            parts.append("<b>")
+        elif part == HIGHLIGHT_END:
+            if opened is not None:
+                parts.append("</b>")
+                opened = None
+        else:
+            parts.append(_e(part))
+    if opened is not None:
+        parts[opened] = ""
+    escaped = "".join(parts)
+    return f"<i>{escaped}</i>" if _HIGHLIGHTS.sub("", snippet).strip() else ""
+
+
+def stats(data: Stats, language: str) -> str:
+    body = text("stats", language, items=data.items, sources=data.sources, week=data.last_7_days,
+                failed=data.failed, pending=data.pending)
+    if data.top_sources:
+        body += "\n\n" + "\n".join(f"• {_e(_clip(name, 100))}: {count}" for name, count in data.top_sources)
+    if data.failure_reasons:
+        body += "\n\n" + "\n".join(f"⚠️ {_e(_clip(reason, 100))}: {count}" for reason, count in data.failure_reasons)
+    return body
+
+
+def digest(items: Sequence[Item], day: date, language: str, *, sentences: int = 2,
+           limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The digest for a day: items grouped by source (newest group first), split into messages
+    between items; a source continued in the next message repeats its name."""
+    if not items:
+        return [text("digest_empty", language, date=_date(day))]
+    groups: dict[str, list[Item]] = {}
+    for item in sorted(items, key=lambda i: (i.submitted_at, i.id), reverse=True):
+        groups.setdefault(item.source, []).append(item)
+    messages: list[str] = []
+    current = text("digest_header", language, date=_date(day), items=len(items), sources=len(groups))
+    for source, group in groups.items():
+        name = f"<b>{_e(_clip(source, 100))}</b>"
+        for position, item in enumerate(group):
+            entry = _digest_entry(item, language, sentences)
+            block = f"{name}\n\n{entry}" if position == 0 else entry
+            if _length(f"{current}\n\n{block}") <= limit:
+                current = f"{current}\n\n{block}"
+                continue
+            messages.append(current)
+            current = f"{name}\n\n{entry}"
+            if _length(current) > limit:
+                current = _shrink(current, limit)
+    footer = text("digest_footer", language)
+    if _length(f"{current}\n\n{footer}") <= limit:
+        current = f"{current}\n\n{footer}"
+    else:
+        messages.append(current)
+        current = footer
+    messages.append(current)
+    return messages
+
+
+def schedule(answer: ScheduleAnswer, language: str, *, now: datetime) -> str:
+    """The answer to /schedule: what was wrong with it, or the chat's schedule and its next run."""
+    if answer.problem == "bad_zone":
+        return text("schedule_bad_zone", language, zone=answer.zone_text)
+    found = answer.schedule
+    if found is None:
+        return text("schedule_none", language)
+    at = found.at.strftime("%H:%M:%S" if found.at.second else "%H:%M")
+    next_run = answer.next_run(now)
+    if next_run is None:
+        return text("schedule_off", language, time=at, zone=found.timezone)
+    when = next_run.strftime("%d.%m.%Y %H:%M:%S" if next_run.second else "%d.%m.%Y %H:%M")
+    empty_day = text("schedule_quiet" if found.quiet else "schedule_loud", language)
+    return text("schedule_on", language, time=at, zone=found.timezone, next=f"{when} ({next_run.tzname()})") + empty_day
+
+
+def _digest_entry(item: Item, language: str, sentences: int) -> str:
+    lines = [f"• <a href=\"{_e(item.canonical_url)}\">{_e(_clip(item.title or item.url, TITLE_LIMIT))}</a>"]
+    translated = item.translation_language == language
+    if translated and item.title_translated:
+        lines.append(f"  <b>{_e(_clip(item.title_translated, TITLE_LIMIT))}</b>")
+    summary = item.summary_translated if translated and item.summary_translated else item.summary_extractive
+    if summary:
+        lines.append("  " + _e(_clip(" ".join(split_sentences(summary)[:sentences]), 600)))
+    lines.append(f"  {TEXTS.get(language, TEXTS['en'])['id']}{item.id}")
+    return "\n".join(lines)
+
+
+def split_messages(blocks: Iterable[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join blocks with blank lines into as few messages as fit, breaking only between blocks."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if _length(block) > limit:
+            block = _shrink(block, limit)
+        candidate = f"{current}\n\n{block}" if current else block
+        if _length(candidate) <= limit:
+            current = candidate
+            continue
+        messages.append(current)
+        current = block
+    if current:
+        messages.append(current)
+    return messages
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _length(message: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units of the text once tags and entities are parsed
+    (page text is always escaped here, so every "<" left in a message opens a tag render wrote)."""
+    return _units(html.unescape(_TAG.sub("", message)))
+
+
+def _shrink(block: str, limit: int) -> str:
+    """A block too long for one message, cut at a line boundary (lines never hold open tags)."""
+    kept: list[str] = []
+    for line in block.split("\n"):
+        if _length("\n".join([*kept, line, "…"])) > limit:
+            break
+        kept.append(line)
+    return "\n".join([*kept, "…"]) if kept else "…"
+
+
+def command_line(command: Command, language: str) -> str:
+    """"/search query — search the items": how a command is written, and what it does."""
+    words = command.arguments.get(language, command.arguments.get("en", ""))
+    call = f"/{command.name} {words}".rstrip()
+    return f"{_e(call)} — {_e(command.description.get(language, command.description['en']))}"
+
+
+def usage(command: Command, language: str) -> str:
+    """The answer to a command given the wrong arguments: how to write it."""
+    details = command.details.get(language, command.details.get("en", ""))
+    written = command_line(command, language) + (f". {_e(details)}" if details else "")
+    return _template("usage", language).format(usage=written)
+
+
+def help_text(commands: Sequence[Command], language: str) -> str:
+    """/help: what the bot does, and a line for each command in the menu."""
+    lines = [command_line(command, language) for command in commands if command.in_menu]
+    return text("help_intro", language) + "\n\n" + "\n".join(lines)
+
+
+def submit_notices(outcome: SubmitOutcome, language: str, *, hourly_limit: int, quiet_duplicates: bool = False,
+                   retrying: bool = False) -> list[str]:
+    """What to tell the chat about links that are not being processed now, one message each."""
+    notices = []
+    if outcome.having(Fate.HELD) and not retrying:
+        notices.append(text("database_down", language))
+    if over := outcome.having(Fate.OVER_LIMIT):
+        notices.append(text("limit", language, limit=hourly_limit, count=len(over)))
+    for link in outcome.having(Fate.REFUSED):
+        reason = link.error.reason if link.error else "invalid_url"
+        notices.append(failure(link.url, reason, language, detail=str(link.error or "")))
+    if not quiet_duplicates:
+        notices.extend(already_saved(item, language) for item in outcome.already_saved)
+        notices.extend(text("processing", language) for _ in outcome.having(Fate.IN_PROGRESS))
+    return notices

@@ -1,0 +1,116 @@
+"""The bot's words, in Ukrainian and English: interface texts and the reasons a link failed.
+
+Texts are HTML templates: render.text() escapes every value put into them. What each command does
+and takes is written in its row of the command table (commands.py), from which /help, the
+command menu and usage answers are made.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "uk": {
+        "processing": "⏳ Обробляю посилання…",
+        "processing_many": "⏳ Обробляю посилань: {count}…",
+        "already": "Уже збережено: {name}, {date}",
+        "failed": "Не вдалося зберегти",
+        "id": "№",
+        "latest_empty": "Ще нічого не збережено. Надішліть посилання на статтю.",
+        "latest_header": "Останні матеріали",
+        "search_empty": "Нічого не знайдено за запитом «{query}».",
+        "search_header": "Знайдено {total} за запитом «{query}»",
+        "search_expired": "Цей пошук застарів — повторіть /search.",
+        "not_found": "Матеріалу №{id} у цьому чаті немає.",
+        "private": "Цей бот приватний і працює лише в дозволених чатах.",
+        "unknown": "Невідома команда. Список команд: /help",
+        "error": "Вибачте, щось пішло не так. Спробуйте ще раз пізніше.",
+        "limit": "Забагато посилань за годину (ліміт {limit}). Пропущено: {count}.",
+        "no_links": "Не бачу посилань. Приклад: /add https://example.com/article",
+        "lang_set": "Мову чату змінено: українська.",
+        "admins_only": "Змінювати налаштування чату можуть лише адміністратори.",
+        "database_down": "База даних зараз недоступна; посилання збережу, щойно вона відновиться.",
+        "export_caption": "Експорт: {count} матеріалів",
+        "stats": ("<b>Статистика</b>\nМатеріалів: {items}\nДжерел: {sources}\nЗа 7 днів: {week}\n"
+                  "Помилок: {failed}\nВ обробці: {pending}"),
+        "digest_header": "<b>Дайджест за {date}</b> — матеріалів: {items}, джерел: {sources}",
+        "digest_empty": "Дайджест за {date}: нових матеріалів немає.",
+        "digest_footer": "Пошук по всіх матеріалах: /search",
+        "schedule_on": ("Щоденний дайджест: о <b>{time}</b> ({zone}).\nНаступний: {next} за місцевим часом.\n"),
+        "schedule_off": "Щоденний дайджест вимкнено (був о {time}, {zone}). Увімкнути: /schedule on",
+        "schedule_loud": "У день без нових матеріалів прийде короткий рядок про це (вимкнути: /schedule quiet).",
+        "schedule_quiet": "У день без нових матеріалів бот промовчить (увімкнути: /schedule loud).",
+        "schedule_none": "Щоденний дайджест не налаштовано. Приклад: /schedule 09:00 Europe/Kyiv",
+        "schedule_bad_zone": "Невідомий часовий пояс «{zone}». Приклади: Europe/Kyiv, Europe/Warsaw, America/New_York",
+        "no_model": "Мовну модель не налаштовано (LLM_BASE_URL, LLM_MODEL).",
+        "page_prev": "◀ Назад",
+        "page_next": "Далі ▶",
+        "usage": "Використання: {usage}",
+        "help_intro": ("<b>Newsdesk</b> збирає статті за посиланнями, які ви надсилаєте в чат, і робить з них "
+                       "картки з коротким змістом.\n\nПросто надішліть посилання (можна кілька) або /add URL."),
+    },
+    "en": {
+        "processing": "⏳ Processing the link…",
+        "processing_many": "⏳ Processing {count} links…",
+        "already": "Already saved by {name} on {date}",
+        "failed": "Could not save",
+        "id": "#",
+        "latest_empty": "Nothing saved yet. Send a link to an article.",
+        "latest_header": "Latest items",
+        "search_empty": "Nothing found for “{query}”.",
+        "search_header": "{total} found for “{query}”",
+        "search_expired": "This search has expired — run /search again.",
+        "not_found": "There is no item #{id} in this chat.",
+        "private": "This bot is private and works only in allowed chats.",
+        "unknown": "Unknown command. See /help",
+        "error": "Sorry, something went wrong. Please try again later.",
+        "limit": "Too many links this hour (limit {limit}). Skipped: {count}.",
+        "no_links": "I see no links. Example: /add https://example.com/article",
+        "lang_set": "The chat's language is now English.",
+        "admins_only": "Only the chat's administrators can change its settings.",
+        "database_down": "The database is unavailable right now; links will be saved once it is back.",
+        "export_caption": "Export: {count} items",
+        "stats": ("<b>Statistics</b>\nItems: {items}\nSources: {sources}\nLast 7 days: {week}\n"
+                  "Failures: {failed}\nPending: {pending}"),
+        "digest_header": "<b>Digest for {date}</b> — {items} items from {sources} sources",
+        "digest_empty": "Digest for {date}: no new items.",
+        "digest_footer": "Search everything: /search",
+        "schedule_on": ("Daily digest at <b>{time}</b> ({zone}).\nNext: {next} local time.\n"),
+        "schedule_off": "The daily digest is off (it was at {time}, {zone}). Turn it on: /schedule on",
+        "schedule_loud": "On a day with no new items a one-line note is sent (silence it: /schedule quiet).",
+        "schedule_quiet": "On a day with no new items nothing is sent (undo: /schedule loud).",
+        "schedule_none": "No daily digest is set. Example: /schedule 09:00 Europe/Kyiv",
+        "schedule_bad_zone": "Unknown time zone “{zone}”. Examples: Europe/Kyiv, Europe/Warsaw, America/New_York",
+        "no_model": "No language model is configured (LLM_BASE_URL, LLM_MODEL).",
+        "page_prev": "◀ Back",
+        "page_next": "Next ▶",
+        "usage": "Usage: {usage}",
+        "help_intro": ("<b>Newsdesk</b> collects the articles you link in this chat and turns them into cards "
+                       "with a short summary.\n\nJust send links (several at once is fine) or /add URL."),
+    },
+}
+
+REASONS: dict[str, dict[str, str]] = {
+    "uk": {
+        "blocked_address": "адреса веде до внутрішньої мережі — такі сторінки не завантажую",
+        "timeout": "сторінка відповідала надто довго",
+        "too_large": "сторінка завелика",
+        "unsupported_content": "це не вебсторінка зі статтею",
+        "no_article": "на сторінці не знайдено тексту статті",
+        "invalid_url": "це не схоже на вебадресу",
+        "network_error": "не вдалося з'єднатися з сайтом",
+        "too_many_redirects": "забагато перенаправлень",
+        "extract_timeout": "сторінку не вдалося розібрати вчасно",
+        "internal_error": "внутрішня помилка",
+    },
+    "en": {
+        "blocked_address": "the address leads to a private network — such pages are not fetched",
+        "timeout": "the page took too long to answer",
+        "too_large": "the page is too large",
+        "unsupported_content": "this is not a web page with an article",
+        "no_article": "no article text found on the page",
+        "invalid_url": "this does not look like a web address",
+        "network_error": "could not connect to the site",
+        "too_many_redirects": "too many redirects",
+        "extract_timeout": "the page could not be read in time",
+        "internal_error": "internal error",
+    },
+}

@@ -1,0 +1,125 @@
+"""The SQLite connection every part of the repository shares, and the row conversions they use.
+
+aiosqlite runs each statement on the connection's own thread, so the event loop never waits on
+the disk. Every statement goes through `_fetchone`, `_fetchall` or `_write`, which turn the
+driver's operational errors into StorageUnavailable: nothing above storage sees sqlite3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.errors import StorageUnavailable
+from storage.models import Item, ItemStatus
+
+Clock = Callable[[], datetime]
+"""The current time, aware, in UTC."""
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """How instants are stored: ISO 8601 in UTC, to the second."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@contextlib.contextmanager
+def unavailable_on_fault() -> Iterator[None]:
+    """Turn the driver's operational errors (disk full, read-only, locked, I/O, a damaged file)
+    into StorageUnavailable. Integrity and programming errors are bugs and pass through."""
+    try:
+        yield
+    except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+        raise
+    except sqlite3.Error as error:
+        raise StorageUnavailable(f"the database cannot be used: {error}") from error
+
+
+class Store:
+    """One open SQLite connection and the clock the rows are stamped with."""
+
+    def __init__(self, connection: aiosqlite.Connection, clock: Clock = system_clock) -> None:
+        self._db = connection
+        self._clock = clock
+
+    def _now(self) -> str:
+        return iso(self._clock())
+
+    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        with unavailable_on_fault():
+            async with self._db.execute(sql, tuple(params)) as cursor:
+                return await cursor.fetchone()
+
+    async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with unavailable_on_fault():
+            async with self._db.execute(sql, tuple(params)) as cursor:
+                return list(await cursor.fetchall())
+
+    async def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement and commit it; the number of rows it changed."""
+        with unavailable_on_fault():
+            try:
+                cursor = await self._db.execute(sql, tuple(params))
+                await self._db.commit()
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._db.rollback()
+                raise
+            return cursor.rowcount
+
+    async def _items(self, sql: str, params: Iterable[Any] = ()) -> list[Item]:
+        return [item_of(row) for row in await self._fetchall(sql, params)]
+
+    async def _require(self, item_id: int) -> Item:
+        row = await self._fetchone("SELECT * FROM items WHERE id = ?", (item_id,))
+        if row is None:
+            raise LookupError(f"item {item_id} does not exist")
+        return item_of(row)
+
+
+def item_of(row: sqlite3.Row) -> Item:
+    return Item(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        domain=row["domain"],
+        status=ItemStatus(row["status"]),
+        failure_reason=row["failure_reason"],
+        failure_detail=row["failure_detail"],
+        attempts=row["attempts"],
+        final_url=row["final_url"],
+        title=row["title"],
+        authors=tuple(json.loads(row["authors"] or "[]")),
+        site_name=row["site_name"],
+        published_date=date.fromisoformat(row["published_date"]) if row["published_date"] else None,
+        language=row["language"],
+        description=row["description"],
+        text=row["text"],
+        text_hash=row["text_hash"],
+        summary_extractive=row["summary"],
+        summary_extractive_language=row["summary_language"],
+        title_translated=row["title_translated"],
+        summary_translated=row["summary_translated"],
+        translation_language=row["translation_language"],
+        translation_note=row["translation_note"],
+        submitted_by=row["submitted_by"],
+        submitted_by_name=row["submitted_by_name"],
+        message_id=row["message_id"],
+        thread_id=row["thread_id"],
+        submitted_at=datetime.fromisoformat(row["submitted_at"]),
+        fetched_at=instant(row["fetched_at"]),
+    )
