@@ -4,17 +4,43 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SUPPORTED_LANGUAGES = ("uk", "en")
+LOG_FORMATS = ("text", "json")
+TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
+"""What a Bot API token looks like (BotFather's are digits, a colon and 35 characters)."""
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""The characters Telegram allows in a webhook's secret token."""
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+"""The only ports Telegram sends webhook updates to (the public URL's, not WEBHOOK_PORT)."""
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One wrong setting: which, what is wrong, and how to put it right."""
+
+    name: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class SettingsError(ValueError):
-    """One or more settings are wrong; the message names each of them."""
+    """One or more settings are wrong; the message names each of them, `problems` lists them."""
+
+    def __init__(self, problems: list[SettingProblem]) -> None:
+        super().__init__("invalid settings: " + "; ".join(problem.message for problem in problems))
+        self.problems = tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -32,6 +58,7 @@ class Settings:
     default_language: str = "uk"
     default_timezone: str = "Europe/Kyiv"
     log_level: str = "INFO"
+    log_format: str = "text"
 
     fetch_connect_timeout: float = 5.0
     fetch_read_timeout: float = 10.0
@@ -48,6 +75,12 @@ class Settings:
     max_links_per_hour: int = 200
 
     digest_grace_hours: float = 6.0
+
+    backup_dir: Path | None = None
+    """Where the daily backup goes; None: no daily backup."""
+    backup_keep: int = 7
+    backup_time: time = time(3, 0)
+    """Local time (DEFAULT_TIMEZONE) after which each day's backup is made."""
 
     llm_base_url: str = ""
     llm_api_key: str = field(default="", repr=False)
@@ -79,6 +112,7 @@ class Settings:
             default_language=reader.choice("DEFAULT_LANGUAGE", "uk", SUPPORTED_LANGUAGES),
             default_timezone=reader.timezone("DEFAULT_TIMEZONE", "Europe/Kyiv"),
             log_level=reader.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            log_format=reader.choice("LOG_FORMAT", "text", LOG_FORMATS),
             fetch_connect_timeout=reader.number("FETCH_CONNECT_TIMEOUT", 5.0),
             fetch_read_timeout=reader.number("FETCH_READ_TIMEOUT", 10.0),
             fetch_total_timeout=reader.number("FETCH_TOTAL_TIMEOUT", 20.0),
@@ -92,6 +126,9 @@ class Settings:
             ingest_concurrency=reader.integer("INGEST_CONCURRENCY", 8, minimum=1),
             max_links_per_hour=reader.integer("MAX_LINKS_PER_HOUR", 200, minimum=1),
             digest_grace_hours=reader.number("DIGEST_GRACE_HOURS", 6.0, minimum=0.0),
+            backup_dir=Path(backup_dir) if (backup_dir := reader.text("BACKUP_DIR", "")) else None,
+            backup_keep=reader.integer("BACKUP_KEEP", 7, minimum=1),
+            backup_time=reader.clock_time("BACKUP_TIME", time(3, 0)),
             llm_base_url=reader.text("LLM_BASE_URL", "").rstrip("/"),
             llm_api_key=reader.text("LLM_API_KEY", ""),
             llm_model=reader.text("LLM_MODEL", ""),
@@ -102,10 +139,18 @@ class Settings:
             llm_card_wait_seconds=reader.number("LLM_CARD_WAIT_SECONDS", 20.0, minimum=0.0),
         )
         if settings.llm_base_url and not settings.llm_model:
-            reader.errors.append("LLM_MODEL must be set when LLM_BASE_URL is")
+            reader.problem("LLM_MODEL", "LLM_MODEL must be set when LLM_BASE_URL is",
+                           "name the model, e.g. LLM_MODEL=qwen2.5:7b, or leave LLM_BASE_URL empty")
+        reader.check_links(settings)
         if reader.errors:
-            raise SettingsError("invalid settings: " + "; ".join(reader.errors))
+            raise SettingsError([_as_problem(error) for error in reader.errors])
         return settings
+
+
+def _as_problem(error: str | SettingProblem) -> SettingProblem:
+    if isinstance(error, SettingProblem):
+        return error
+    return SettingProblem(error.split(" ", 1)[0], error)
 
 
 class _Reader:
@@ -113,7 +158,10 @@ class _Reader:
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
-        self.errors: list[str] = []
+        self.errors: list[str | SettingProblem] = []
+
+    def problem(self, name: str, message: str, fix: str) -> None:
+        self.errors.append(SettingProblem(name, message, fix))
 
     def text(self, name: str, default: str) -> str:
         return self.environ.get(name, "").strip() or default
@@ -122,13 +170,14 @@ class _Reader:
         raw = self.text(name, "")
         if not raw:
             return default
+        fix = f"write a number of at least {minimum:g}, e.g. {name}={default:g}, or remove the line for the default"
         try:
             value = float(raw)
         except ValueError:
-            self.errors.append(f"{name} must be a number, not {raw!r}")
+            self.problem(name, f"{name} must be a number, not {raw!r}", fix)
             return default
         if value < minimum:
-            self.errors.append(f"{name} must be at least {minimum}")
+            self.problem(name, f"{name} must be at least {minimum:g}", fix)
             return default
         return value
 
@@ -136,20 +185,22 @@ class _Reader:
         raw = self.text(name, "")
         if not raw:
             return default
+        fix = f"write a whole number of at least {minimum}, e.g. {name}={default}, or remove the line for the default"
         try:
             value = int(raw.replace("_", ""))
         except ValueError:
-            self.errors.append(f"{name} must be a whole number, not {raw!r}")
+            self.problem(name, f"{name} must be a whole number, not {raw!r}", fix)
             return default
         if value < minimum:
-            self.errors.append(f"{name} must be at least {minimum}")
+            self.problem(name, f"{name} must be at least {minimum}", fix)
             return default
         return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.text(name, default)
         if value not in choices:
-            self.errors.append(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+            self.problem(name, f"{name} must be one of {', '.join(choices)}, not {value!r}",
+                         f"write one of them, e.g. {name}={default}")
             return default
         return value
 
@@ -158,9 +209,21 @@ class _Reader:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            self.errors.append(f"{name} must be an IANA time zone such as Europe/Kyiv, not {value!r}")
+            self.problem(name, f"{name} must be an IANA time zone such as Europe/Kyiv, not {value!r}",
+                         "write Area/City as in `timedatectl list-timezones`, e.g. Europe/Kyiv")
             return default
         return value
+
+    def clock_time(self, name: str, default: time) -> time:
+        raw = self.text(name, "")
+        if not raw:
+            return default
+        try:
+            return time.fromisoformat(raw)
+        except ValueError:
+            self.problem(name, f"{name} must be a time of day HH:MM, not {raw!r}",
+                         f"write a 24-hour time, e.g. {name}={default:%H:%M}")
+            return default
 
     def id_set(self, name: str) -> frozenset[int]:
         ids = set()
@@ -171,7 +234,9 @@ class _Reader:
             try:
                 ids.add(int(part))
             except ValueError:
-                self.errors.append(f"{name} must list numeric ids, not {part!r}")
+                self.problem(name, f"{name} must list numeric ids, not {part!r}",
+                             f"separate ids with commas, e.g. {name}=-1001234567890,501; "
+                             "the bot's /id command tells a chat's id and yours")
         return frozenset(ids)
 
     def networks(self, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -183,5 +248,36 @@ class _Reader:
             try:
                 networks.append(ipaddress.ip_network(part, strict=False))
             except ValueError:
-                self.errors.append(f"{name} must list CIDR networks such as 127.0.0.2/32, not {part!r}")
+                self.problem(name, f"{name} must list CIDR networks such as 127.0.0.2/32, not {part!r}",
+                             f"separate networks with commas, or leave {name} empty in production")
         return tuple(networks)
+
+    def check_links(self, settings: Settings) -> None:
+        """The values Telegram and the model's endpoint would refuse later, named now. The token
+        itself is never repeated in a message."""
+        token = settings.telegram_bot_token
+        if token and not TOKEN_SHAPE.fullmatch(token):
+            quoted = token[:1] in "\"'" or token[-1:] in "\"'"
+            self.problem("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, "
+                         "then letters, digits, _ or -)" + (": it is in quotes" if quoted else ""),
+                         "copy it again from @BotFather (/mybots -> API Token)"
+                         + ("; Docker's --env-file keeps quotes, so write it without them" if quoted else ""))
+        for name, url in (("TELEGRAM_BASE_URL", settings.telegram_base_url), ("LLM_BASE_URL", settings.llm_base_url)):
+            if url and not (urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc):
+                self.problem(name, f"{name} must be an http:// or https:// address, not {url!r}",
+                             f"write the full address, e.g. {name}=" + (DEFAULT_BASE_URL if name.startswith("TELEGRAM")
+                                                                         else "http://127.0.0.1:11434/v1"))
+        if settings.webhook_url:
+            parts = urlsplit(settings.webhook_url)
+            if parts.scheme != "https" or not parts.hostname:
+                self.problem("WEBHOOK_URL", f"WEBHOOK_URL must be an https:// address, not {settings.webhook_url!r}",
+                             "Telegram sends updates only over HTTPS: put a TLS reverse proxy (Caddy, nginx) in front "
+                             "of the bot and give its public address, or leave WEBHOOK_URL empty for long polling")
+            elif (parts.port or 443) not in WEBHOOK_PORTS:
+                self.problem("WEBHOOK_URL", f"WEBHOOK_URL's port must be one of {', '.join(map(str, WEBHOOK_PORTS))}",
+                             "Telegram sends webhooks only to those ports; let the proxy listen on 443 and pass "
+                             "requests on to WEBHOOK_PORT")
+        secret = settings.webhook_secret
+        if secret and not WEBHOOK_SECRET_SHAPE.fullmatch(secret):
+            self.problem("WEBHOOK_SECRET", "WEBHOOK_SECRET may hold only letters, digits, _ and - (at most 256)",
+                         "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")

@@ -1,8 +1,11 @@
 """What storage raises: its own errors, never the database driver's.
 
     StorageError
-    └── StorageUnavailable   the database cannot be read or written right now (disk full,
-                             read-only, locked for too long, I/O error, a damaged file)
+    ├── StorageUnavailable   the database cannot be read or written right now (disk full,
+    │                        read-only, locked for too long, I/O error, a damaged file)
+    ├── SchemaTooNew         the file was written by a newer Newsdesk: migrations go forward only
+    ├── DamagedDatabase      a file offered as a database (a backup to restore) is not a sound one
+    └── DatabaseInUse        a running bot holds the database (restore refuses to replace it)
 
 Callers hold work back and try again on StorageUnavailable; nothing above storage needs to know
 which database is behind it.
@@ -17,3 +20,15 @@ class StorageError(Exception):
 
 class StorageUnavailable(StorageError):
     """The database cannot be used right now; str() says why."""
+
+
+class SchemaTooNew(StorageError):
+    """The database's schema is newer than this program knows; upgrade Newsdesk, never downgrade a file."""
+
+
+class DamagedDatabase(StorageError):
+    """Not a usable Newsdesk database: not SQLite, damaged, or without Newsdesk's tables."""
+
+
+class DatabaseInUse(StorageError):
+    """A running bot holds the database's lock."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
 
@@ -183,4 +184,64 @@ class DigestRun:
     """The part (0-based) whose sendMessage was in flight; None between parts."""
     language: str | None = None
     attempts: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseReport:
+    """What a look at the database file found (`newsdesk check`)."""
+
+    path: Path
+    exists: bool
+    latest_version: int
+    """The schema version this program brings a database to."""
+    schema_version: int | None = None
+    writable: bool | None = None
+    integrity: str | None = None
+    """"ok", or the first problems PRAGMA quick_check found; None when not checked."""
+    items: int | None = None
+    size_bytes: int = 0
+    free_bytes: int | None = None
+    """Free space on the database's file system."""
+    problem: str | None = None
+    """Why the file could not be opened or written, in words."""
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    """A verified copy of the database: where, how big, what it holds."""
+
+    path: Path
+    size_bytes: int
+    items: int
+    schema_version: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The running bot that holds a database's lock, and when it last showed it is alive."""
+
+    pid: int | None
+    last_beat: datetime
+
+
+class BackupStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class BackupRun:
+    """One day's scheduled backup (BACKUP_DIR), as recorded in the database."""
+
+    day: date
+    status: BackupStatus
+    attempts: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    path: str | None = None
+    size_bytes: int | None = None
+    items: int | None = None
     error: str | None = None

@@ -16,7 +16,9 @@ import aiosqlite
 from storage.base import Clock, system_clock, unavailable_on_fault
 from storage.chats import ChatStore
 from storage.digests import DigestStore
+from storage.errors import SchemaTooNew, StorageUnavailable
 from storage.items import ItemStore
+from storage.operations import OperationsStore
 from storage.search import SearchStore
 
 
@@ -31,7 +33,12 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class Repository(ItemStore, SearchStore, DigestStore, ChatStore):
+def latest_version() -> int:
+    """The schema version the migrations bring a database to."""
+    return max(number for number, _ in migrations())
+
+
+class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod
@@ -39,7 +46,11 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore):
         """Open (creating if needed) the database at `path` and bring its schema up to date.
         `clock` stamps the rows (tests pass their own)."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StorageUnavailable(f"cannot create the folder of the database {path}: "
+                                         f"{error.strerror or error}") from error
         with unavailable_on_fault():
             connection = await aiosqlite.connect(str(path), timeout=30)
         connection.row_factory = sqlite3.Row
@@ -62,13 +73,16 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore):
         await self._db.execute("PRAGMA busy_timeout = 30000")
         row = await self._fetchone("PRAGMA user_version")
         version = row[0] if row else 0
+        if version > latest_version():  # forward only: never run on a file a newer Newsdesk wrote
+            raise SchemaTooNew(f"the database has schema {version}, written by a newer Newsdesk (this one knows "
+                               f"up to {latest_version()}): upgrade Newsdesk, or restore a backup made by this one")
         for number, script in migrations():
             if number > version:
                 await self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
 
     @property
     def schema_version(self) -> int:
-        return max(number for number, _ in migrations())
+        return latest_version()
 
 
 __all__ = ["Repository"]

@@ -165,7 +165,7 @@ def test_latest_item_stats_export(bot: BotProcess, telegram: BotApiServer, web: 
     export = telegram.send_command(GROUP, "/export json", user=EDITOR)
     document = telegram.wait_for_reply(export, timeout=20)
     assert document.document is not None
-    rows = [json.loads(line) for line in document.document.data.decode().splitlines()]
+    rows = json.loads(document.document.data.decode())  # one JSON array
     assert any(row["title"] == "Latest article check" and row["text"] for row in rows)
 
 

@@ -206,7 +206,7 @@ def test_a_search_may_start_with_an_exclusion(tmp_path: Path, monkeypatch: pytes
 
 def test_export_into_a_pipe_closed_early_is_quiet(tmp_path: Path) -> None:
     stored_articles(tmp_path, [f"Article {n}" for n in range(300)], text="A long body of text. " * 60)
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "export", "--format", "json"], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "export", "--format", "jsonl"], cwd=ROOT,
                                env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
     first = process.stdout.readline()  # as `newsdesk export | head -1` does, then goes away
@@ -219,7 +219,8 @@ def test_export_into_a_pipe_closed_early_is_quiet(tmp_path: Path) -> None:
 
 
 def test_every_command_but_run_takes_chat_and_json() -> None:
-    """As the README says: every command but `run` takes --chat=ID and --json."""
+    """As the README says: every command but `run` takes --chat=ID and --json; those about the
+    installation rather than a chat (check, backup, restore) take --json alone."""
     from bot.cli import build_parser
 
     parser = build_parser()
@@ -229,6 +230,8 @@ def test_every_command_but_run_takes_chat_and_json() -> None:
         options = {option for action in command._actions for option in action.option_strings}
         if name == "run":
             assert "--chat" not in options
+        elif name in ("check", "backup", "restore"):
+            assert "--json" in options and "--chat" not in options, name
         else:
             assert {"--chat", "--json"} <= options, name
     with pytest.raises(SystemExit) as refused:

@@ -2,8 +2,12 @@
 
 Every command but `run` takes --chat=ID (the chat whose items it works on; 0, the default, is a
 local chat of the terminal's own) and --json (one JSON object per item, for scripts).
-Exit codes: 0 done; 1 when any link failed (reasons printed); 2 for usage errors.
+Exit codes: 0 done; 1 when any link failed (reasons printed); 2 for usage errors and settings
+that cannot be used (a service manager should not restart on those).
 Each group of commands declares its arguments in its own module (`add_parsers`).
+
+Settings come from the environment, and from the first `.env` found in the working directory or
+above it (the environment wins).
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
-from bot.cli import digests, items
-from bot.cli.output import EXIT_OK, EXIT_USAGE, complain
+from bot.cli import digests, items, operations
+from bot.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from bot.config import Settings, SettingsError
 from bot.logs import configure_logging
+from storage.errors import StorageError
 
 LOCAL_CHAT = 0
 
@@ -27,23 +33,31 @@ LOCAL_CHAT = 0
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(query_words_last(list(sys.argv[1:] if argv is None else argv)))
-    load_dotenv(override=False)
+    args.env_file = find_dotenv(usecwd=True) or None  # the working directory first, not where the code is
+    if args.env_file:
+        load_dotenv(args.env_file, override=False)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        complain(str(error))
+        if args.command == "check":
+            return operations.report_bad_settings(error, args)
+        for problem in error.problems:
+            complain(f"{problem.message}" + (f" ({problem.fix})" if problem.fix else ""))
         return EXIT_USAGE
     configure_logging(settings)
     if args.command == "run":
         from bot.telegram.app import run_bot  # imports python-telegram-bot, which the other commands do not need
 
-        return run_bot(settings)
+        return run_bot(settings, env_file=args.env_file)
     try:
         code: int = asyncio.run(args.handler(settings, args))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return _reader_went_away()
+    except StorageError as error:  # the database cannot be opened or written: one line, not a traceback
+        complain(str(error))
+        return EXIT_FAILED
     return code
 
 
@@ -52,11 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--chat", type=int, default=LOCAL_CHAT, help="chat id (default: the local chat, 0)")
     common.add_argument("--json", action="store_true", help="print JSON, one object per line")
     parser = argparse.ArgumentParser(prog="newsdesk", description="Newsdesk: a Telegram bot for news-monitoring desks.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the Telegram bot")
     items.add_parsers(commands, common)
     digests.add_parsers(commands, common)
+    operations.add_parsers(commands, common)
     return parser
+
+
+def _version() -> str:
+    try:
+        return version("newsdesk")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 SEARCH_OPTIONS_WITH_VALUE = ("--chat", "-n")

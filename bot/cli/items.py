@@ -21,9 +21,10 @@ from bot.cli.output import (
     open_repository,
     open_services,
 )
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.desk.links import Fate, LinkOutcome, process_links, submit_links
-from bot.export import export_csv, item_json
+from bot.export import ExportFormat, export_format, export_items, item_json
 from bot.pipeline.ingest import Submitter
 from bot.services import Services
 from storage.models import DONE, FAILED, Item
@@ -48,7 +49,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser], c
     import_.add_argument("file", type=Path)
     import_.set_defaults(handler=import_command)
     export = commands.add_parser("export", parents=[common], help="export the chat's items")
-    export.add_argument("--format", choices=("csv", "json", "md"), default="json")
+    export.add_argument("--format", type=_format, default=ExportFormat.JSON, metavar="json|jsonl|csv|md",
+                        help="json: one array; jsonl: one object a line; csv; md: Markdown (default json)")
     export.set_defaults(handler=export_command)
     resummarize = commands.add_parser("resummarize", parents=[common],
                                       help="ask the language model again for an item's summary")
@@ -158,18 +160,18 @@ async def show_command(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _format(name: str) -> ExportFormat:
+    found = export_format(name)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{name!r} is not a format: choose json, jsonl, csv or md")
+    return found
+
+
 async def export_command(settings: Settings, args: argparse.Namespace) -> int:
     async with open_repository(settings) as repository:
         items = [item async for item in repository.all_items(args.chat)]
-    out = sys.stdout
-    if args.format == "json":
-        for item in items:
-            out.write(json.dumps(item_json(item, with_text=True), ensure_ascii=False) + "\n")
-    elif args.format == "csv":
-        out.write(export_csv(items))
-    else:
-        for item in items:
-            out.write(card_text(item) + "\n")
+    heading = f"Newsdesk: chat {args.chat}, {utc_now():%d.%m.%Y}"
+    sys.stdout.write(export_items(items, args.format, heading=heading))
     return EXIT_OK
 
 

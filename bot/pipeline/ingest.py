@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,22 +91,27 @@ class Ingestor:
             self._in_flight.discard(item.id)
 
     async def _process(self, item: Item) -> Item:
+        clock = _Stopwatch()
         try:
             page = await self.fetcher.fetch(item.canonical_url)
+            clock.fetched()
             article, summary = await self.workers.analyse(
                 page.body, page.final_url, page.encoding, fetched_on=utc_now().date()
             )
         except IngestError as error:
-            log.info("link %s failed: %s (%s)", item.id, error.reason, error)
+            _log_outcome(item, clock, reason=error.reason, detail=str(error))
             return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error))
         except StorageUnavailable:
             raise  # a database fault: the link stays pending for the next attempt
         except Exception as error:
             log.exception("link %s failed unexpectedly", item.id)
+            _log_outcome(item, clock, reason="internal_error", detail=type(error).__name__)
             return await self.repository.mark_failed(
                 item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
             )
-        return await self.repository.mark_done(item.id, article, summary, final_url=page.final_url)
+        stored = await self.repository.mark_done(item.id, article, summary, final_url=page.final_url)
+        _log_outcome(stored, clock)
+        return stored
 
     async def resume_pending(
         self, *, older_than: datetime | None = None, chat_id: int | None = None
@@ -118,6 +124,32 @@ class Ingestor:
         if pending:
             log.info("resuming %d pending links", len(pending))
         return list(await asyncio.gather(*(self.process(item) for item in pending)))
+
+
+class _Stopwatch:
+    """How long a link took, and how much of it was fetching."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.fetch_ms: int | None = None
+
+    def fetched(self) -> None:
+        self.fetch_ms = self.elapsed_ms()
+
+    def elapsed_ms(self) -> int:
+        return round((time.monotonic() - self.started) * 1000)
+
+
+def _log_outcome(item: Item, clock: _Stopwatch, *, reason: str | None = None, detail: str | None = None) -> None:
+    """One line per link: its outcome, its timing and, when it failed, the reason."""
+    total = clock.elapsed_ms()
+    fields = {"event": "link", "item_id": item.id, "chat_id": item.chat_id, "url": item.canonical_url,
+              "outcome": "failed" if reason else "done", "reason": reason, "ms": total, "fetch_ms": clock.fetch_ms}
+    timing = f"{total} ms" + (f" (fetch {clock.fetch_ms} ms)" if clock.fetch_ms is not None else "")
+    if reason:
+        log.info("link %s failed in %s: %s (%s) %s", item.id, timing, reason, detail, item.canonical_url, extra=fields)
+    else:
+        log.info("link %s done in %s: %s", item.id, timing, item.canonical_url, extra=fields)
 
 
 __all__ = ["Ingestor", "Submission", "Submitter"]

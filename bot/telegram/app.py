@@ -24,16 +24,25 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.services import Services
-from bot.telegram import access, commands, digest_jobs, handlers, links
+from bot.telegram import access, commands, digest_jobs, handlers, links, upkeep
 from bot.telegram.background import cancel_background
+from storage.errors import StorageError
+from storage.files import DatabaseLock, lock_holder
+from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
 HELD_LINKS_RETRY_SECONDS = 5
 
 
-def build_application(settings: Settings) -> Application:
-    """The bot, exactly as `newsdesk run` runs it."""
+EXIT_FAILED, EXIT_SETTINGS = 1, 2
+"""A settings problem (exit 2) is not retried by the service manager; a network fault (1) is."""
+LOCK_WAIT_SECONDS = 2.0
+
+
+def build_application(settings: Settings, *, lock: DatabaseLock | None = None) -> Application:
+    """The bot, exactly as `newsdesk run` runs it; `lock` is the database's lock it holds, whose
+    heartbeat it keeps."""
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
@@ -46,11 +55,13 @@ def build_application(settings: Settings) -> Application:
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data["lock"] = lock
     application.add_handler(TypeHandler(Update, access.guard), group=-1)
     command = filters.COMMAND & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST)
     application.add_handler(MessageHandler(command, commands.on_command))
     application.add_handler(MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, links.on_links))
     application.add_handler(CallbackQueryHandler(handlers.on_search_page, pattern=r"^search:"))
+    application.add_handler(CallbackQueryHandler(handlers.on_export_button, pattern=r"^export:"))
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -67,7 +78,12 @@ async def _post_init(application: Application) -> None:
     stuck = links.STUCK_AFTER.total_seconds()
     queue.run_repeating(links.resume_stuck, interval=stuck / 2, first=stuck, name="resume-stuck-links")
     await digest_jobs.start(application)
-    if not settings.allowed_chats:
+    upkeep.start(application)
+    if not settings.allowed_chats and not settings.admins:
+        log.warning("set-up mode: ALLOWED_CHATS and ADMINS are empty, so the bot serves nobody yet. Write to it "
+                    "in Telegram (https://t.me/%s): it answers with your user id and the chat's id, and they are "
+                    "logged here; put them in ADMINS and ALLOWED_CHATS and restart", application.bot.username)
+    elif not settings.allowed_chats:
         log.warning("ALLOWED_CHATS is empty: the bot answers only ADMINS, in private chats")
 
 
@@ -78,28 +94,58 @@ async def _post_shutdown(application: Application) -> None:
         await services.aclose()
 
 
-async def _check_token(settings: Settings) -> str | None:
-    """Ask the Bot API who we are, so a bad token is one clear line rather than a traceback."""
+async def _preflight(settings: Settings) -> tuple[int, str] | None:
+    """Ask the Bot API who we are, and open the database (bringing its schema up to date), so a bad
+    token or an unusable database is one clear line rather than a traceback."""
     try:
         async with Bot(settings.telegram_bot_token, base_url=settings.telegram_base_url) as bot:
             log.info("running as @%s", bot.username)
     except InvalidToken:
-        return "Telegram rejected the token in TELEGRAM_BOT_TOKEN"
+        return EXIT_SETTINGS, ("Telegram rejected the token in TELEGRAM_BOT_TOKEN "
+                               "(copy the current one from @BotFather: /mybots -> API Token)")
     except NetworkError as error:
-        return f"cannot reach the Bot API at {settings.telegram_base_url}: {error}"
+        return EXIT_FAILED, f"cannot reach the Bot API at {settings.telegram_base_url}: {error}"
+    try:
+        repository = await Repository.open(settings.database_path)
+        await repository.close()
+    except StorageError as error:
+        return EXIT_FAILED, f"{error} (NEWSDESK_DB={settings.database_path}; `newsdesk check` tells more)"
     return None
 
 
-def run_bot(settings: Settings) -> int:
-    """Run until stopped (SIGINT/SIGTERM); a missing or rejected token is one line and exit 1."""
+def run_bot(settings: Settings, *, env_file: str | None = None) -> int:
+    """Run until stopped (SIGINT/SIGTERM); a missing or rejected token, an unusable database or a
+    second bot on the same database is one line and a non-zero exit."""
     if not settings.telegram_bot_token:
-        print("newsdesk: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
-        return 1
-    problem = asyncio.run(_check_token(settings))
+        where = env_file or ".env in this folder"
+        print(f"newsdesk: TELEGRAM_BOT_TOKEN is not set: create the bot with @BotFather (/newbot) and put its token "
+              f"in {where} (cp .env.example .env, then TELEGRAM_BOT_TOKEN=...)", file=sys.stderr)
+        return EXIT_SETTINGS
+    lock = DatabaseLock(settings.database_path)
+    try:
+        locked = lock.acquire(wait=LOCK_WAIT_SECONDS)
+    except OSError as error:
+        print(f"newsdesk: cannot use the database folder of {settings.database_path}: {error.strerror or error} "
+              "(NEWSDESK_DB must be in a folder this user can write to)", file=sys.stderr)
+        return EXIT_FAILED
+    if not locked:
+        holder = lock_holder(settings.database_path)
+        pid = f" (process {holder.pid})" if holder and holder.pid else ""
+        print(f"newsdesk: another Newsdesk bot{pid} is already running on {settings.database_path}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        return _run(settings, lock)
+    finally:
+        lock.release()
+
+
+def _run(settings: Settings, lock: DatabaseLock) -> int:
+    problem = asyncio.run(_preflight(settings))
     if problem:
-        print(f"newsdesk: {problem}", file=sys.stderr)
-        return 1
-    application = build_application(settings)
+        code, words = problem
+        print(f"newsdesk: {words}", file=sys.stderr)
+        return code
+    application = build_application(settings, lock=lock)
     try:
         if settings.webhook_url:
             application.run_webhook(
@@ -114,8 +160,8 @@ def run_bot(settings: Settings) -> int:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         print("newsdesk: Telegram rejected the token in TELEGRAM_BOT_TOKEN", file=sys.stderr)
-        return 1
+        return EXIT_SETTINGS
     except NetworkError as error:
         print(f"newsdesk: cannot reach the Bot API at {settings.telegram_base_url}: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     return 0

@@ -13,9 +13,9 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.clock import utc_now
 from bot.desk.digests import change_schedule, digest_now
-from bot.export import export_csv, export_json
+from bot.export import ExportFormat, export_format, export_items
 from bot.telegram import digest_jobs, render
-from bot.telegram.access import may_change_settings
+from bot.telegram.access import is_served, may_change_settings, visitor_language
 from bot.telegram.context import (
     Context,
     WrongArguments,
@@ -31,6 +31,8 @@ from storage.models import DONE
 
 log = logging.getLogger(__name__)
 
+EXPORT_LIMIT_MB = 50
+"""The largest file a bot may send."""
 SEARCH_PAGE_SIZE = 5
 LATEST_DEFAULT, LATEST_MAX = 10, 50
 REMEMBERED_SEARCHES = 50
@@ -166,17 +168,55 @@ async def stats_command(update: Update, context: Context, argument: str) -> None
 
 
 async def export_command(update: Update, context: Context, argument: str) -> None:
+    """/export FORMAT sends the chat's items as a file; /export alone offers the formats as buttons."""
     chat_id = chat_of(update).id
     language = await language_of(update, context)
-    as_csv = argument.lower().startswith("csv")
+    if not argument.strip():
+        count = (await services(context).repository.stats(chat_id)).items
+        buttons = [InlineKeyboardButton(choice.label, callback_data=f"export:{choice}") for choice in ExportFormat]
+        await reply(message_of(update), render.text("export_choose", language, count=count),
+                    reply_markup=InlineKeyboardMarkup([buttons[:2], buttons[2:]]))
+        return
+    chosen = export_format(argument.split()[0])
+    if chosen is None:
+        raise WrongArguments
+    await _send_export(update, context, chosen, language)
+
+
+async def on_export_button(update: Update, context: Context) -> None:
+    """A press on one of /export's format buttons."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    chosen = export_format((query.data or "").partition(":")[2])
+    if chosen is not None:
+        await _send_export(update, context, chosen, await language_of(update, context))
+
+
+async def _send_export(update: Update, context: Context, chosen: ExportFormat, language: str) -> None:
+    chat_id = chat_of(update).id
     items = [item async for item in services(context).repository.all_items(chat_id, status=DONE)]
-    body = export_csv(items) if as_csv else export_json(items)
-    name = f"newsdesk-{utc_now():%Y%m%d}.{'csv' if as_csv else 'jsonl'}"
-    await message_of(update).reply_document(
-        InputFile(body.encode("utf-8"), filename=name),
+    chat = chat_of(update)
+    body = export_items(items, chosen, heading=f"Newsdesk: {chat.title or chat_id}, {utc_now():%d.%m.%Y}")
+    data = body.encode("utf-8")
+    message = message_of(update)
+    if len(data) > EXPORT_LIMIT_MB * 1_000_000:
+        await reply(message, render.text("export_too_big", language, size=len(data) // 1_000_000,
+                                         limit=EXPORT_LIMIT_MB, chat=chat_id, format=chosen.value))
+        return
+    await message.reply_document(
+        InputFile(data, filename=f"newsdesk-{utc_now():%Y%m%d}.{chosen.value}"),
         caption=render.text("export_caption", language, count=len(items)),
         do_quote=False,
     )
+
+
+async def id_command(update: Update, context: Context, argument: str) -> None:
+    """The chat's id and the asker's: answered in every chat, served or not (nothing else is)."""
+    user = update.effective_user
+    language = await language_of(update, context) if is_served(update, context) else visitor_language(update)
+    await reply(message_of(update), render.ids(chat_of(update).id, user.id if user else None, language))
 
 
 async def lang_command(update: Update, context: Context, argument: str) -> None:

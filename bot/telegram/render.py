@@ -154,6 +154,24 @@ def _snippet(snippet: str) -> str:
     return f"<i>{escaped}</i>" if _HIGHLIGHTS.sub("", snippet).strip() else ""
 
 
+def ids(chat_id: int, user_id: int | None, language: str) -> str:
+    """The answer to /id: the chat's id, and the asker's own."""
+    lines = [text("ids", language, chat=chat_id)]
+    if user_id is not None and user_id != chat_id:
+        lines.append(text("ids_user", language, user=user_id))
+    return "\n".join(lines)
+
+
+def setup_ids(chat_id: int, chat_type: str, user_id: int | None, language: str) -> str:
+    """Set-up mode's answer: the ids to put in .env, and where."""
+    if chat_type == "private" and user_id is not None:
+        return text("setup_private", language, user=user_id)
+    answer = text("setup_group", language, chat=chat_id)
+    if user_id is not None:
+        answer += "\n\n" + text("ids_user", language, user=user_id)
+    return answer
+
+
 def stats(data: Stats, language: str) -> str:
     body = text("stats", language, items=data.items, sources=data.sources, week=data.last_7_days,
                 failed=data.failed, pending=data.pending)

@@ -29,6 +29,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "admins_only": "Змінювати налаштування чату можуть лише адміністратори.",
         "database_down": "База даних зараз недоступна; посилання збережу, щойно вона відновиться.",
         "export_caption": "Експорт: {count} матеріалів",
+        "ids": "ID цього чату: <code>{chat}</code>",
+        "ids_user": "Ваш ID користувача: <code>{user}</code>",
+        "setup_private": ("Newsdesk ще не налаштовано: він нікого не обслуговує.\n\n"
+                          "Ваш ID користувача: <code>{user}</code>\n"
+                          "Щоб керувати ботом, додайте в .env рядок\n<code>ADMINS={user}</code>\n"
+                          "і перезапустіть бота. Щоб він працював у групі чи каналі, додайте його туди, "
+                          "надішліть там /id і впишіть ID чату в ALLOWED_CHATS."),
+        "setup_group": ("Newsdesk ще не налаштовано для цього чату.\n\n"
+                        "ID цього чату: <code>{chat}</code>\n"
+                        "Щоб бот працював тут, додайте в .env рядок\n<code>ALLOWED_CHATS={chat}</code>\n"
+                        "і перезапустіть бота."),
+        "export_choose": "Експорт матеріалів чату ({count}). Оберіть формат:",
+        "export_too_big": ("Експорт завеликий для Telegram ({size} МБ, межа {limit} МБ). "
+                           "На сервері: newsdesk export --chat={chat} --format {format}"),
         "stats": ("<b>Статистика</b>\nМатеріалів: {items}\nДжерел: {sources}\nЗа 7 днів: {week}\n"
                   "Помилок: {failed}\nВ обробці: {pending}"),
         "digest_header": "<b>Дайджест за {date}</b> — матеріалів: {items}, джерел: {sources}",
@@ -68,6 +82,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "admins_only": "Only the chat's administrators can change its settings.",
         "database_down": "The database is unavailable right now; links will be saved once it is back.",
         "export_caption": "Export: {count} items",
+        "ids": "This chat's id: <code>{chat}</code>",
+        "ids_user": "Your user id: <code>{user}</code>",
+        "setup_private": ("Newsdesk is not set up yet: it serves nobody.\n\n"
+                          "Your user id: <code>{user}</code>\n"
+                          "To run the bot, add this line to .env\n<code>ADMINS={user}</code>\n"
+                          "and restart it. To use it in a group or channel, add it there, send /id there "
+                          "and put the chat's id in ALLOWED_CHATS."),
+        "setup_group": ("Newsdesk is not set up for this chat.\n\n"
+                        "This chat's id: <code>{chat}</code>\n"
+                        "To have the bot work here, add this line to .env\n<code>ALLOWED_CHATS={chat}</code>\n"
+                        "and restart the bot."),
+        "export_choose": "Export this chat's items ({count}). Choose a format:",
+        "export_too_big": ("The export is too large for Telegram ({size} MB, the limit is {limit} MB). "
+                           "On the server: newsdesk export --chat={chat} --format {format}"),
         "stats": ("<b>Statistics</b>\nItems: {items}\nSources: {sources}\nLast 7 days: {week}\n"
                   "Failures: {failed}\nPending: {pending}"),
         "digest_header": "<b>Digest for {date}</b> — {items} items from {sources} sources",
