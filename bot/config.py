@@ -260,7 +260,7 @@ class _Reader:
             quoted = token[:1] in "\"'" or token[-1:] in "\"'"
             self.problem("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, "
                          "then letters, digits, _ or -)" + (": it is in quotes" if quoted else ""),
-                         "copy it again from @BotFather (/mybots -> API Token)"
+                         "copy it again from @BotFather (/mybots, then API Token)"
                          + ("; Docker's --env-file keeps quotes, so write it without them" if quoted else ""))
         for name, url in (("TELEGRAM_BASE_URL", settings.telegram_base_url), ("LLM_BASE_URL", settings.llm_base_url)):
             if url and not (urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc):

@@ -91,7 +91,7 @@ def inspect_database(path: Path, *, latest_version: int, full: bool = True) -> D
         writable, problem = _try_writing(connection)
     except sqlite3.DatabaseError as error:
         return DatabaseReport(path, exists=True, latest_version=latest_version, size_bytes=size, free_bytes=free,
-                              writable=False, problem=f"not a usable SQLite database: {error}")
+                              writable=False, damaged=True, problem=f"not a usable SQLite database: {error}")
     finally:
         connection.close()
     return DatabaseReport(path, exists=True, latest_version=latest_version, schema_version=version,
@@ -283,7 +283,7 @@ def lock_holder(database: Path) -> LockHolder | None:
     """The process holding the database's lock (a running bot), or None."""
     try:
         descriptor = os.open(lock_path(database), os.O_RDONLY)
-    except FileNotFoundError:
+    except OSError:  # no lock file (no bot ever ran here), or no such folder at all
         return None
     try:
         try:

@@ -205,6 +205,8 @@ class DatabaseReport:
     """Free space on the database's file system."""
     problem: str | None = None
     """Why the file could not be opened or written, in words."""
+    damaged: bool = False
+    """The file opens, but is not a sound SQLite database (a restore is the fix, not another path)."""
 
 
 @dataclass(frozen=True)

@@ -67,15 +67,15 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore
         await self._db.close()
 
     async def _configure(self) -> None:
-        await self._db.execute("PRAGMA journal_mode = WAL")
-        await self._db.execute("PRAGMA synchronous = NORMAL")
-        await self._db.execute("PRAGMA foreign_keys = ON")
         await self._db.execute("PRAGMA busy_timeout = 30000")
         row = await self._fetchone("PRAGMA user_version")
         version = row[0] if row else 0
-        if version > latest_version():  # forward only: never run on a file a newer Newsdesk wrote
+        if version > latest_version():  # forward only, and before anything is written to the file
             raise SchemaTooNew(f"the database has schema {version}, written by a newer Newsdesk (this one knows "
                                f"up to {latest_version()}): upgrade Newsdesk, or restore a backup made by this one")
+        await self._db.execute("PRAGMA journal_mode = WAL")
+        await self._db.execute("PRAGMA synchronous = NORMAL")
+        await self._db.execute("PRAGMA foreign_keys = ON")
         for number, script in migrations():
             if number > version:
                 await self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")

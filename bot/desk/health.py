@@ -129,7 +129,8 @@ def _database(report: DatabaseReport) -> list[Check]:
     fix_path = (f"point NEWSDESK_DB at a file in a folder that {getpass.getuser()} can write to "
                 "(the service: /var/lib/newsdesk/newsdesk.db; the container: /data/newsdesk.db)")
     if report.problem:
-        return [Check("database", Status.FAIL, f"{where}: {report.problem}", fix_path)]
+        fix = "stop the bot and restore the latest backup: newsdesk restore FILE" if report.damaged else fix_path
+        return [Check("database", Status.FAIL, f"{where}: {report.problem}", fix)]
     checks = [_disk(report)]
     if not report.exists:
         checks.insert(0, Check("database", Status.OK, f"{where} does not exist yet: it is created at the first start"))

@@ -102,7 +102,7 @@ async def _preflight(settings: Settings) -> tuple[int, str] | None:
             log.info("running as @%s", bot.username)
     except InvalidToken:
         return EXIT_SETTINGS, ("Telegram rejected the token in TELEGRAM_BOT_TOKEN "
-                               "(copy the current one from @BotFather: /mybots -> API Token)")
+                               "(copy the current one from @BotFather: /mybots, then API Token)")
     except NetworkError as error:
         return EXIT_FAILED, f"cannot reach the Bot API at {settings.telegram_base_url}: {error}"
     try:
