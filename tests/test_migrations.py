@@ -93,7 +93,7 @@ def schema_of(path: Path) -> dict[str, list[str]]:
         return found
 
 
-@pytest.mark.parametrize("version", range(0, latest_version()))
+@pytest.mark.parametrize("version", range(latest_version()))
 async def test_every_earlier_schema_is_brought_up_to_date_with_its_data(tmp_path: Path, version: int) -> None:
     old, fresh = tmp_path / "old.db", tmp_path / "fresh.db"
     if version:

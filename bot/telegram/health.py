@@ -28,7 +28,7 @@ async def telegram_checks(settings: Settings) -> list[Check]:
             info = await bot.get_webhook_info()
     except InvalidToken:
         return [Check("telegram", Status.FAIL, "Telegram rejected the token in TELEGRAM_BOT_TOKEN",
-                      "copy the current token from @BotFather (/mybots, then API Token): a revoked token stops working")]
+                      "copy the current token from @BotFather (/mybots, then API Token): a revoked one stops working")]
     except NetworkError as error:
         return [Check("telegram", Status.FAIL, f"cannot reach the Bot API at {settings.telegram_base_url}: {error}",
                       "let this machine make HTTPS connections to api.telegram.org (firewall, proxy, DNS)")]
