@@ -34,3 +34,45 @@ def test_every_problem_is_named_at_once() -> None:
     message = str(caught.value)
     for name in ("ALLOWED_CHATS", "FETCH_MAX_BYTES", "DEFAULT_TIMEZONE", "FETCH_ALLOW_NETWORKS", "DEFAULT_LANGUAGE"):
         assert name in message
+
+
+def test_new_operations_settings() -> None:
+    settings = Settings.from_env({"LOG_FORMAT": "json", "BACKUP_DIR": "/var/backups/newsdesk", "BACKUP_KEEP": "14",
+                                  "BACKUP_TIME": "02:30"})
+    assert settings.log_format == "json" and settings.backup_dir == Path("/var/backups/newsdesk")
+    assert settings.backup_keep == 14 and settings.backup_time.strftime("%H:%M") == "02:30"
+    assert Settings.from_env({}).backup_dir is None
+
+
+@pytest.mark.parametrize(("environ", "name", "fix_words"), [
+    ({"WEBHOOK_PORT": "x"}, "WEBHOOK_PORT", "whole number"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT", "LOG_FORMAT=text"),
+    ({"BACKUP_TIME": "25:61"}, "BACKUP_TIME", "24-hour"),
+    ({"BACKUP_KEEP": "0"}, "BACKUP_KEEP", "at least 1"),
+    ({"ADMINS": "@olena"}, "ADMINS", "/id"),
+    ({"TELEGRAM_BOT_TOKEN": "'123:abc'"}, "TELEGRAM_BOT_TOKEN", "without them"),
+    ({"TELEGRAM_BOT_TOKEN": "123 abc"}, "TELEGRAM_BOT_TOKEN", "@BotFather"),
+    ({"WEBHOOK_URL": "http://bot.example/hook"}, "WEBHOOK_URL", "TLS reverse proxy"),
+    ({"WEBHOOK_URL": "https://bot.example:9000/hook"}, "WEBHOOK_URL", "443"),
+    ({"WEBHOOK_SECRET": "has spaces!"}, "WEBHOOK_SECRET", "token_urlsafe"),
+    ({"TELEGRAM_BASE_URL": "api.telegram.org"}, "TELEGRAM_BASE_URL", "https://api.telegram.org/bot"),
+    ({"LLM_BASE_URL": "localhost:11434", "LLM_MODEL": "m"}, "LLM_BASE_URL", "http://"),
+    ({"LLM_BASE_URL": "http://127.0.0.1:11434/v1"}, "LLM_MODEL", "LLM_MODEL="),
+])
+def test_each_problem_has_its_fix(environ: dict[str, str], name: str, fix_words: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(environ)
+    problem = next(p for p in caught.value.problems if p.name == name)
+    assert fix_words in problem.fix, problem
+    assert name in problem.message
+
+
+def test_a_malformed_token_is_never_repeated() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": "123:SECRET PART"})
+    assert "SECRET" not in str(caught.value) and "SECRET" not in repr(caught.value.problems)
+
+
+def test_webhook_urls_telegram_accepts() -> None:
+    for url in ("https://bot.example/hook", "https://bot.example:8443/x", "https://bot.example:88/"):
+        assert Settings.from_env({"WEBHOOK_URL": url}).webhook_url == url
