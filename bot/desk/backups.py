@@ -63,6 +63,7 @@ async def scheduled_backup(services: Services, *, now: datetime | None = None) -
         return None
     day = local.date()
     if not await services.repository.claim_backup(day, stale_before=now - CLAIM_STALE_AFTER):
+        log.debug("backup for %s: already made or being made", day)
         return None
     try:
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
