@@ -1,24 +1,17 @@
-# The two commands a newcomer needs: `make run` starts the bot, `make test` runs the tests.
-# Both create .venv and install the project into it on first use.
-PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
+# The two commands a newcomer needs: `make run` starts the bot, `make test` runs the tests. Both
+# call ./newsdesk, which works without make too, and creates .venv and installs the project into
+# it on first use.
 
-.PHONY: run test install bench clean
+.PHONY: run test check clean
 
-$(BIN)/newsdesk: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(BIN)/newsdesk
+run:
+	./newsdesk run
 
-install: $(BIN)/newsdesk
+test:
+	./newsdesk test
 
-run: install
-	$(BIN)/newsdesk run
-
-test: install
-	$(BIN)/python -m pytest -q
+check:
+	./newsdesk check
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf .venv build *.egg-info

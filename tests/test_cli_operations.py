@@ -235,3 +235,33 @@ def test_quick_check_as_a_healthcheck_runs(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ready:" in done.stdout
+
+
+def test_backup_into_a_new_folder_and_settings_from_a_named_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    stored_articles(tmp_path, ["One"])
+    code, out, _ = run(tmp_path, monkeypatch, capsys, "backup", f"{tmp_path}/new/folder/", "--json")
+    made = Path(json.loads(out)["path"])
+    assert code == 0 and made.parent == tmp_path / "new" / "folder" and made.name.startswith("newsdesk-")
+    settings_file = tmp_path / "elsewhere" / "newsdesk.env"
+    settings_file.parent.mkdir()
+    settings_file.write_text("ALLOWED_CHATS=-100777\nBACKUP_KEEP=3\n")
+    code, out, _ = run(tmp_path, monkeypatch, capsys, "--env-file", str(settings_file), "check", "--quick", "--json",
+                       ALLOWED_CHATS="")
+    assert code == 0 and json.loads(out)["env_file"] == str(settings_file)
+    assert checks_of(out)["ALLOWED_CHATS"]["detail"].startswith("1 chats served")
+    code, _, err = run(tmp_path, monkeypatch, capsys, "--env-file", str(tmp_path / "missing.env"), "check")
+    assert code == 2 and "cannot read the settings file" in err
+
+
+def test_env_file_is_found_from_the_working_directory(tmp_path: Path) -> None:
+    """Installed elsewhere (here: run from a folder outside the source tree), `newsdesk` reads the
+    .env of the folder it is run in."""
+    (tmp_path / ".env").write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nALLOWED_CHATS=-100321\nNEWSDESK_DB=desk.db\n")
+    environ = {key: value for key, value in os.environ.items()
+               if not key.startswith(("TELEGRAM_", "NEWSDESK_", "ALLOWED_", "ADMINS"))}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "check", "--quick", "--json"], cwd=tmp_path, env=environ,
+                          capture_output=True, text=True, timeout=60)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["env_file"] == str(tmp_path / ".env")
+    assert "NEWSDESK_DB=desk.db does not exist yet" in {c["name"]: c for c in report["checks"]}["database"]["detail"]

@@ -7,7 +7,7 @@ that cannot be used (a service manager should not restart on those).
 Each group of commands declares its arguments in its own module (`add_parsers`).
 
 Settings come from the environment, and from the first `.env` found in the working directory or
-above it (the environment wins).
+above it, or the file `--env-file` names (the environment wins).
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ LOCAL_CHAT = 0
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(query_words_last(list(sys.argv[1:] if argv is None else argv)))
-    args.env_file = find_dotenv(usecwd=True) or None  # the working directory first, not where the code is
+    if args.env_file is None:
+        args.env_file = find_dotenv(usecwd=True) or None  # the working directory first, not where the code is
+    elif not os.path.isfile(args.env_file) or not os.access(args.env_file, os.R_OK):
+        complain(f"cannot read the settings file {args.env_file}")
+        return EXIT_USAGE
     if args.env_file:
         load_dotenv(args.env_file, override=False)
     try:
@@ -67,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print JSON, one object per line")
     parser = argparse.ArgumentParser(prog="newsdesk", description="Newsdesk: a Telegram bot for news-monitoring desks.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--env-file", metavar="PATH",
+                        help="read settings from this file (default: the first .env in this folder or above)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the Telegram bot")
     items.add_parsers(commands, common)

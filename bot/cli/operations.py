@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from bot.cli.output import EXIT_FAILED, EXIT_OK, complain
@@ -24,7 +25,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser], c
     check.add_argument("--json", action="store_true", help="print the report as one JSON object")
     check.set_defaults(handler=check_command)
     backup = commands.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
-    backup.add_argument("path", type=Path, metavar="PATH", help="the file to write, or a folder for a dated file")
+    backup.add_argument("path", metavar="PATH",
+                        help="the file to write, or a folder (an existing one, or a path ending in /) for a dated file")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     backup.add_argument("--json", action="store_true", help="print the result as JSON")
     backup.set_defaults(handler=backup_command)
@@ -69,7 +71,8 @@ def print_report(checks: list[Check], args: argparse.Namespace, *, env_file: str
 
 async def backup_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        made = await backup_now(settings, args.path, overwrite=args.force)
+        made = await backup_now(settings, Path(args.path), overwrite=args.force,
+                                into_folder=args.path.endswith(("/", os.sep)))
     except FileExistsError as error:
         complain(f"{error}; choose another name, or add --force to replace it")
         return EXIT_FAILED

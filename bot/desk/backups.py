@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import utc_now
 from bot.config import Settings
-from storage.errors import StorageError
+from storage.errors import StorageError, StorageUnavailable
 from storage.files import DatabaseLock, backup_database, prune_backups, restore_database
 from storage.models import BackupReport
 from storage.repository import Repository, latest_version
@@ -43,9 +43,15 @@ class RestoreReport:
     items: int
 
 
-async def backup_now(settings: Settings, destination: Path, *, overwrite: bool = False) -> BackupReport:
-    """A verified copy of the database at `destination` (a file, or a folder for a dated file),
-    made while the bot goes on writing."""
+async def backup_now(settings: Settings, destination: Path, *, overwrite: bool = False,
+                     into_folder: bool = False) -> BackupReport:
+    """A verified copy of the database at `destination` (a file, or a folder for a dated file,
+    created with `into_folder`), made while the bot goes on writing."""
+    if into_folder:
+        try:
+            await asyncio.to_thread(destination.mkdir, parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageUnavailable(f"cannot create the folder {destination}: {error.strerror or error}") from error
     return await asyncio.to_thread(backup_database, settings.database_path, destination, now=utc_now(),
                                    overwrite=overwrite)
 
