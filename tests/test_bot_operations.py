@@ -163,3 +163,18 @@ def test_the_bot_makes_the_daily_backup_once(telegram: BotApiServer, web: WebSer
     with started(telegram, environ, tmp_path / "again.log") as again:  # a restart the same day makes no second one
         again.wait_for_log("already made or being made", timeout=60)
     assert len(list(backups.glob("newsdesk-*.db"))) == 2
+
+
+def test_an_unusable_database_is_one_line_not_a_traceback(telegram: BotApiServer, tmp_path: Path) -> None:
+    """The container's old trap: NEWSDESK_DB where the bot cannot write. Also a file that is no database."""
+    (tmp_path / "occupied").write_text("a file where the database's folder should be")
+    for database, words in ((tmp_path / "occupied" / "bot.db", "cannot use the database folder"),
+                            (tmp_path / "page.db", "file is not a database")):
+        if database.name == "page.db":
+            database.write_bytes(b"<html>not a database</html>" * 200)
+        environ = bot_environment(telegram, tmp_path, NEWSDESK_DB=str(database))
+        process = BotProcess(environ, log_path=tmp_path / f"{database.name}.log").start()
+        assert process.process is not None and process.process.wait(60) == 1
+        log = process.log()
+        assert words in log and "Traceback" not in log, log
+        assert len([line for line in log.splitlines() if line.startswith("newsdesk:")]) == 1

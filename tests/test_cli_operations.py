@@ -249,7 +249,7 @@ def test_backup_into_a_new_folder_and_settings_from_a_named_file(tmp_path: Path,
     code, out, _ = run(tmp_path, monkeypatch, capsys, "--env-file", str(settings_file), "check", "--quick", "--json",
                        ALLOWED_CHATS="")
     assert code == 0 and json.loads(out)["env_file"] == str(settings_file)
-    assert checks_of(out)["ALLOWED_CHATS"]["detail"].startswith("1 chats served")
+    assert checks_of(out)["ALLOWED_CHATS"]["detail"].startswith("chats served: 1")
     code, _, err = run(tmp_path, monkeypatch, capsys, "--env-file", str(tmp_path / "missing.env"), "check")
     assert code == 2 and "cannot read the settings file" in err
 

@@ -94,8 +94,8 @@ def settings_checks(settings: Settings) -> list[Check]:
         checks.append(Check("ALLOWED_CHATS", Status.WARN, "empty: the bot answers only ADMINS, in private chats",
                             "add the groups and channels it serves (send /id there to learn their ids)"))
     else:
-        checks.append(Check("ALLOWED_CHATS", Status.OK, f"{len(settings.allowed_chats)} chats served, "
-                                                        f"{len(settings.admins)} ADMINS"))
+        checks.append(Check("ALLOWED_CHATS", Status.OK, f"chats served: {len(settings.allowed_chats)}, "
+                                                        f"ADMINS: {len(settings.admins)}"))
     if settings.webhook_url:
         if settings.webhook_secret:
             checks.append(Check("webhook", Status.OK, f"{settings.webhook_url} -> listening on "
