@@ -264,4 +264,5 @@ def test_env_file_is_found_from_the_working_directory(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["env_file"] == str(tmp_path / ".env")
-    assert "NEWSDESK_DB=desk.db does not exist yet" in {c["name"]: c for c in report["checks"]}["database"]["detail"]
+    detail = {c["name"]: c for c in report["checks"]}["database"]["detail"]
+    assert f"NEWSDESK_DB=desk.db ({tmp_path / 'desk.db'}) does not exist yet" in detail

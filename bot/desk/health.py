@@ -125,7 +125,7 @@ async def database_checks(settings: Settings, *, quick: bool = False) -> list[Ch
 
 
 def _database(report: DatabaseReport) -> list[Check]:
-    where = f"NEWSDESK_DB={report.path}"
+    where = f"NEWSDESK_DB={report.path}" + ("" if report.path.is_absolute() else f" ({report.path.absolute()})")
     fix_path = (f"point NEWSDESK_DB at a file in a folder that {getpass.getuser()} can write to "
                 "(the service: /var/lib/newsdesk/newsdesk.db; the container: /data/newsdesk.db)")
     if report.problem:
