@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sqlite3
+import statistics
 import sys
 import tempfile
 import threading
@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.files import backup_database, inspect_database, restore_database  # noqa: E402
-from storage.repository import Repository, latest_version  # noqa: E402
+from storage.files import backup_database, inspect_database, restore_database
+from storage.repository import Repository, latest_version
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 SENTENCE = "Grain exports through the Black Sea corridor rose to a record in October, officials said. "
@@ -91,12 +91,11 @@ def main() -> None:
         backups, idle, during = [], [], []
         for round_ in range(args.rounds):
             target = Path(folder) / f"copy-{round_}.db"
-            made: list[float] = []
-            latencies, _ = with_writer(database, None, lambda target=target: made.append(
-                backup_database(database, target, now=NOW).seconds))
+            latencies, took = with_writer(database, None, lambda target=target: backup_database(database, target,
+                                                                                                 now=NOW))
             during += latencies
-            backups.append(made[0])
-            baseline, _ = with_writer(database, made[0])
+            backups.append(took)
+            baseline, _ = with_writer(database, took)
             idle += baseline
             target.unlink()
         print(f"backup (verified with integrity_check): median {statistics.median(backups):.2f} s "
