@@ -56,7 +56,8 @@ async def guard(update: Update, context: Context) -> None:
     elif message is not None and not settings.allowed_chats and not settings.admins:
         await _tell_ids(update, context, message)
     elif message is not None and await services(context).repository.note_denied(chat.id):
-        log.info("refused chat %s (%s)", chat.id, chat.type)
+        log.info("refused chat %s (%s%s); to serve it, add it to ALLOWED_CHATS", chat.id, chat.type,
+                 f", {chat.title}" if chat.title else "")
         await message.reply_html(render.text("private", visitor_language(update)))
     raise ApplicationHandlerStop
 
