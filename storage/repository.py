@@ -16,8 +16,11 @@ import aiosqlite
 from storage.base import Clock, system_clock, unavailable_on_fault
 from storage.chats import ChatStore
 from storage.digests import DigestStore
+from storage.feeds import FeedStore
 from storage.items import ItemStore
+from storage.outbox import OutboxStore
 from storage.search import SearchStore
+from storage.watches import WatchStore
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -31,7 +34,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class Repository(ItemStore, SearchStore, DigestStore, ChatStore):
+class Repository(ItemStore, SearchStore, DigestStore, ChatStore, FeedStore, WatchStore, OutboxStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod
