@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.clock import utc_now
 from bot.desk.links import Fate, LinkOutcome, process_links, submit_links
@@ -358,3 +359,9 @@ def _record(entry: FeedEntry) -> FeedEntryRecord:
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+
+
+async def chat_zone(services: Services, chat_id: int) -> ZoneInfo:
+    """The zone a chat reads times in: its digest's, else DEFAULT_TIMEZONE."""
+    found = await services.repository.digest_schedule(chat_id)
+    return ZoneInfo(found.timezone if found else services.settings.default_timezone)

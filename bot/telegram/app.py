@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.services import Services
-from bot.telegram import access, commands, digest_jobs, handlers, links
+from bot.telegram import access, commands, digest_jobs, handlers, links, monitoring
 from bot.telegram.background import cancel_background
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ async def _post_init(application: Application) -> None:
     stuck = links.STUCK_AFTER.total_seconds()
     queue.run_repeating(links.resume_stuck, interval=stuck / 2, first=stuck, name="resume-stuck-links")
     await digest_jobs.start(application)
+    monitoring.start(application)
     if not settings.allowed_chats:
         log.warning("ALLOWED_CHATS is empty: the bot answers only ADMINS, in private chats")
 
