@@ -247,7 +247,8 @@ async def _take(services: Services, feed: Feed, parsed: ParsedFeed, page: Fetche
             item = await _keep(services, feed, entry, link)
             if item is not None and all(item.id != known.id for known in items):  # two entries, one link
                 items.append(item)
-                if link.fate in (Fate.NEW, Fate.RETRY):
+                # pending from a poll cut short before its entry was remembered: nobody is on it
+                if link.fate in (Fate.NEW, Fate.RETRY, Fate.IN_PROGRESS):
                     to_process.append(item)
     await _finish(services, feed, page, got_new=bool(items), title=parsed.title)
     return PollResult(feed, PollStatus.OK, tuple(items), tuple(to_process), skipped=len(passed))

@@ -113,6 +113,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed | No
     version = result.get("version") or ""
     if not version and not result.entries:
         return None
+    if result.get("bozo") and not result.entries:
+        raise NotAFeed(f"the feed is malformed ({result.get('bozo_exception') or 'unreadable'})")
     channel = result.feed
     entries = []
     for entry in result.entries:
