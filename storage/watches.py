@@ -1,14 +1,19 @@
 """Watches: standing searches of a chat, and matching one new item against them.
 
-A watch is matched against a new item by FTS5 itself, restricted to that item's rowid: one
-indexed lookup per watch (each phrase's posting list is sought to that one row), never a scan
-and never a regular expression over text. A chat's watches are asked in one compound statement,
-so 200 of them cost one trip to the database thread.
+A watch is matched against a new item by FTS5 itself: the item's indexed columns are copied into
+a one-row FTS5 table of the connection's own (TEMP, with the tokenizer and columns of items_fts,
+read from the schema), and each watch is one MATCH on it. So each watch costs one indexed lookup
+whose price does not grow with the archive (on the chat's whole index a prefix watch costs more
+as the archive grows), never a scan and never a regular expression over text. A chat's watches
+are asked in one compound statement, 100 watches at a time, so 200 of them cost two trips to the
+database thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,6 +25,7 @@ from storage.models import Item, Watch
 
 WATCHES_PER_STATEMENT = 100
 """Compound SELECTs are limited (500 terms by default); 100 watches a statement stays well inside."""
+_TOKENIZE = re.compile(r"tokenize\s*=\s*(\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*')", re.IGNORECASE)
 
 
 class WatchStore(Store):
@@ -74,6 +80,26 @@ class WatchStore(Store):
 
     async def matching_watches(self, item: Item, watches: Sequence[Watch]) -> list[int]:
         """The ids of the watches that `item` matches, in the order given."""
+        lock: asyncio.Lock = self.__dict__.setdefault("_probe_lock", asyncio.Lock())
+        async with lock:  # one probe row per connection: one item at a time
+            await self._load_probe(item.id)
+            return await self._match_probe(item, watches)
+
+    async def _load_probe(self, item_id: int) -> None:
+        columns: str | None = self.__dict__.get("_probe_columns")
+        if columns is None:
+            names = [row[1] for row in await self._fetchall("PRAGMA main.table_info(items_fts)")]
+            row = await self._fetchone("SELECT sql FROM main.sqlite_master WHERE name = 'items_fts'")
+            found = _TOKENIZE.search(row[0] if row else "")
+            columns = ", ".join(names)
+            tokenize = f", tokenize = {found.group(1)}" if found else ""
+            await self._write(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.watch_probe USING fts5({columns}{tokenize})")
+            self.__dict__["_probe_columns"] = columns
+        await self._write("DELETE FROM temp.watch_probe")
+        await self._write(
+            f"INSERT INTO temp.watch_probe (rowid, {columns}) SELECT id, {columns} FROM items WHERE id = ?", (item_id,))
+
+    async def _match_probe(self, item: Item, watches: Sequence[Watch]) -> list[int]:
         lookups: list[tuple[str, list[Any]]] = []
         for watch in watches:
             parsed = parse_query(watch.query)
@@ -85,12 +111,9 @@ class WatchStore(Store):
                 continue
             if parsed.before and item.display_date > parsed.before:
                 continue
-            sql = "SELECT ? WHERE EXISTS (SELECT 1 FROM items_fts WHERE items_fts MATCH ? AND rowid = ?)"
-            params: list[Any] = [watch.id, parsed.match, item.id]
-            if parsed.exclude:
-                sql += " AND NOT EXISTS (SELECT 1 FROM items_fts WHERE items_fts MATCH ? AND rowid = ?)"
-                params += [parsed.exclude, item.id]
-            lookups.append((sql, params))
+            expression = f"({parsed.match}) NOT ({parsed.exclude})" if parsed.exclude else parsed.match
+            sql = "SELECT ? WHERE EXISTS (SELECT 1 FROM temp.watch_probe WHERE watch_probe MATCH ?)"
+            lookups.append((sql, [watch.id, expression]))
         matched: set[int] = set()
         for start in range(0, len(lookups), WATCHES_PER_STATEMENT):
             chunk = lookups[start:start + WATCHES_PER_STATEMENT]

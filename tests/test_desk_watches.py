@@ -131,8 +131,10 @@ async def test_two_hundred_watches_are_asked_in_two_statements(svc: Services, tm
         found = await matched(many, item)
         await many.repository._db.set_trace_callback(None)
         assert found == [w.id for w in ids if w is not None and w.query in ("topic7 OR theme7", "topic150 OR theme150")]
-        lookups = [s for s in statements if "items_fts MATCH" in s]
-        assert len(lookups) == 2 and all("rowid =" in s for s in lookups)
+        lookups = [s for s in statements if "MATCH" in s]
+        assert len(lookups) == 2 and all("watch_probe MATCH" in s for s in lookups)  # the one-row table
+        probe = await many.repository._fetchall("SELECT rowid FROM temp.watch_probe")
+        assert [row[0] for row in probe] == [item.id]
         assert json.loads(json.dumps(found)) == found
     finally:
         await many.aclose()
