@@ -12,6 +12,7 @@ database thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import sqlite3
@@ -25,6 +26,8 @@ from storage.models import Item, Watch
 
 WATCHES_PER_STATEMENT = 100
 """Compound SELECTs are limited (500 terms by default); 100 watches a statement stays well inside."""
+_parsed = functools.lru_cache(maxsize=4096)(parse_query)
+"""A chat's watches are parsed once, not at every new item."""
 _TOKENIZE = re.compile(r"tokenize\s*=\s*(\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*')", re.IGNORECASE)
 
 
@@ -82,10 +85,11 @@ class WatchStore(Store):
         """The ids of the watches that `item` matches, in the order given."""
         lock: asyncio.Lock = self.__dict__.setdefault("_probe_lock", asyncio.Lock())
         async with lock:  # one probe row per connection: one item at a time
-            await self._load_probe(item.id)
+            if not await self._load_probe(item.id):
+                return []  # no such item
             return await self._match_probe(item, watches)
 
-    async def _load_probe(self, item_id: int) -> None:
+    async def _load_probe(self, item_id: int) -> bool:
         columns: str | None = self.__dict__.get("_probe_columns")
         if columns is None:
             names = [row[1] for row in await self._fetchall("PRAGMA main.table_info(items_fts)")]
@@ -95,14 +99,15 @@ class WatchStore(Store):
             tokenize = f", tokenize = {found.group(1)}" if found else ""
             await self._write(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.watch_probe USING fts5({columns}{tokenize})")
             self.__dict__["_probe_columns"] = columns
-        await self._write("DELETE FROM temp.watch_probe")
-        await self._write(
-            f"INSERT INTO temp.watch_probe (rowid, {columns}) SELECT id, {columns} FROM items WHERE id = ?", (item_id,))
+        # One row, always rowid 1: replacing it is one statement.
+        return await self._write(
+            f"INSERT OR REPLACE INTO temp.watch_probe (rowid, {columns}) SELECT 1, {columns} FROM items WHERE id = ?",
+            (item_id,)) == 1
 
     async def _match_probe(self, item: Item, watches: Sequence[Watch]) -> list[int]:
         lookups: list[tuple[str, list[Any]]] = []
         for watch in watches:
-            parsed = parse_query(watch.query)
+            parsed = _parsed(watch.query)
             if parsed.match is None:
                 continue  # a watch needs a word to look for; the desk refuses others
             if parsed.language and (item.language or "") != parsed.language:

@@ -160,6 +160,8 @@ def test_outbox_messages(language: str) -> None:
         notice = OutboxMessage(2, -100, OutboxKind.NOTICE, "waiting", SUBMITTED,
                                payload={"key": key, "title": HOSTILE, "url": "https://n.example/rss", "values": values})
         assert visible(render.outbox_message(notice, None, [], language))
+    unknown = OutboxMessage(3, -100, OutboxKind.NOTICE, "waiting", SUBMITTED, payload={"key": "help_intro<b>"})
+    assert visible(render.outbox_message(unknown, None, [], language))
 
 
 @pytest.mark.parametrize("language", ["uk", "en"])
