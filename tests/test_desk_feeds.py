@@ -22,7 +22,7 @@ from storage.errors import StorageUnavailable
 from storage.models import DONE, FAILED, FeedMode, FeedStatus, OutboxKind
 from tests.conftest import settings_for
 from tests.support import articles
-from tests.support.feeds import BASE_TIME, Entry, LiveFeed, many_entries, site_page
+from tests.support.feeds import BASE_TIME, Entry, LiveFeed, billion_laughs, many_entries, site_page
 from tests.support.webserver import ConnectionRecorder, WebServer
 
 CHAT = -100700
@@ -351,3 +351,12 @@ async def test_poll_feed_survives_the_unexpected(svc: Services, web: WebServer,
     assert feed is not None
     result = await poll_feed(svc, feed)
     assert result.status == PollStatus.ERROR and "RuntimeError" in (result.error or "")
+
+
+async def test_an_entity_bomb_feed_is_followed_harmlessly(svc: Services, web: WebServer) -> None:
+    bomb = web.add(unique("bomb"), billion_laughs(), content_type="application/rss+xml")
+    started = time.monotonic()
+    outcome = await follow(svc, CHAT, bomb, mode=FeedMode.DIGEST)
+    assert time.monotonic() - started < 10
+    assert outcome.feed is not None and len(outcome.feed.title or "") < 100
+    assert outcome.first_poll is not None and all(len(i.url) < 100 for i in outcome.first_poll.items)
