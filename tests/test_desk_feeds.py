@@ -128,6 +128,7 @@ async def test_json_feed_and_atom_with_relative_links(svc: Services, web: WebSer
     assert item.url == web.url(f"{atom_path}/stories/relative.html") and item.title == "Relative story"
 
 
+@pytest.mark.slow  # 5,000 entries parsed twice: seconds
 async def test_a_flood_is_capped_with_one_notice(svc: Services, web: WebServer) -> None:
     live = LiveFeed(web, unique("flood"))
     live.replace([Entry("calm", article(web, "Calm story"), "Calm story")])
