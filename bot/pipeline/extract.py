@@ -522,7 +522,7 @@ def site_names(site_name: str | None, url: str) -> set[str]:
 
 def site_like(part: str, names: set[str]) -> bool:
     key = compact(part)
-    return bool(key) and any(key == name or (len(name) >= 4 and (key.startswith(name) or (name.startswith(key) and len(key) >= 4))) for name in names)
+    return bool(key) and any(key == name or (len(name) >= 4 and (key.startswith(name) or name.startswith(key) and len(key) >= 4)) for name in names)
 
 
 def compact(text: str | None) -> str:
