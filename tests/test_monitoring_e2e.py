@@ -92,6 +92,14 @@ def test_follow_announce_watch_and_flood(telegram: BotApiServer, web: WebServer,
         cards = [m for m in containing(telegram, "Inspectors visit Zaporizhzhia plant")
                  if m.content.startswith("Example Times")]
         assert len(cards) == 1
+        for command, answer in (("/follow", "Використання: /follow URL [announce|digest]"),
+                                ("/follow https://x.example/ loudly", "Використання"),
+                                ("/unfollow 999", "Стрічки №999 у цьому чаті немає"),
+                                ("/unfollow abc", "Використання"), ("/watch", "Використання"),
+                                ("/watch -turkey", "хоча б одне слово"), ("/unwatch 99", "Стеження №99"),
+                                ("/feeds everything", "Використання")):
+            asked = telegram.send_command(GROUP, command, user=ADMIN)
+            assert answer in telegram.wait_for_reply(asked, timeout=20).content, command
         opml = telegram.send_command(GROUP, "/feeds opml", user=EDITOR)
         document = telegram.wait_for_reply(opml, timeout=20)
         assert document.document is not None and live.url.encode() in document.document.data
