@@ -32,6 +32,12 @@ _TOKENIZE = re.compile(r"tokenize\s*=\s*(\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*')", r
 
 
 class WatchStore(Store):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._probe_lock = asyncio.Lock()
+        """The probe holds one item: matches are made one item at a time on this connection."""
+        self._probe_columns: str | None = None
+
     async def add_watch(self, chat_id: int, query: str, *, thread_id: int | None,
                         created_by: int | None) -> tuple[Watch, bool]:
         """Keep a standing search; return it and whether it is new (the same query again moves it to
@@ -83,14 +89,13 @@ class WatchStore(Store):
 
     async def matching_watches(self, item: Item, watches: Sequence[Watch]) -> list[int]:
         """The ids of the watches that `item` matches, in the order given."""
-        lock: asyncio.Lock = self.__dict__.setdefault("_probe_lock", asyncio.Lock())
-        async with lock:  # one probe row per connection: one item at a time
+        async with self._probe_lock:
             if not await self._load_probe(item.id):
                 return []  # no such item
             return await self._match_probe(item, watches)
 
     async def _load_probe(self, item_id: int) -> bool:
-        columns: str | None = self.__dict__.get("_probe_columns")
+        columns = self._probe_columns
         if columns is None:
             names = [row[1] for row in await self._fetchall("PRAGMA main.table_info(items_fts)")]
             row = await self._fetchone("SELECT sql FROM main.sqlite_master WHERE name = 'items_fts'")
@@ -98,7 +103,7 @@ class WatchStore(Store):
             columns = ", ".join(names)
             tokenize = f", tokenize = {found.group(1)}" if found else ""
             await self._write(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.watch_probe USING fts5({columns}{tokenize})")
-            self.__dict__["_probe_columns"] = columns
+            self._probe_columns = columns
         # One row, always rowid 1: replacing it is one statement.
         return await self._write(
             f"INSERT OR REPLACE INTO temp.watch_probe (rowid, {columns}) SELECT 1, {columns} FROM items WHERE id = ?",
