@@ -69,6 +69,12 @@ def test_follow_announce_watch_and_flood(telegram: BotApiServer, web: WebServer,
                                                   if m.content.startswith("🔔")), None), timeout=30)
         assert "zaporizhzhia" in alert.content
 
+        # a link posted by an editor is watched the same way
+        posted_url = web.add("/e2e-feed/posted", articles.english_article(title="Zaporizhzhia dam report"))
+        telegram.send_message(GROUP, posted_url, user=EDITOR)
+        telegram.wait_for(lambda s: next((m for m in containing(s, "Zaporizhzhia dam report")
+                                          if m.content.startswith("🔔")), None), timeout=30)
+
         latest = telegram.send_command(GROUP, "/latest 3", user=EDITOR)
         assert "Inspectors visit Zaporizhzhia plant" in telegram.wait_for_reply(latest, timeout=20).content
         digest = telegram.send_command(GROUP, "/digest", user=EDITOR)
@@ -88,7 +94,7 @@ def test_follow_announce_watch_and_flood(telegram: BotApiServer, web: WebServer,
         listed = telegram.wait_for_reply(probe, timeout=20)
         assert "Wire of the desk" in listed.content and live.url in listed.content
         assert len(containing(telegram, "принесла одразу")) == 1
-        assert len([m for m in containing(telegram, "Zaporizhzhia") if m.content.startswith("🔔")]) == 1
+        assert len([m for m in containing(telegram, "Zaporizhzhia") if m.content.startswith("🔔")]) == 2  # one for each item
         cards = [m for m in containing(telegram, "Inspectors visit Zaporizhzhia plant")
                  if m.content.startswith("Example Times")]
         assert len(cards) == 1
