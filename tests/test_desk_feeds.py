@@ -267,6 +267,8 @@ async def test_entries_are_deduplicated_by_id_and_by_canonical_url(svc: Services
     assert second.first_poll.items == ()
     all_items = [item async for item in svc.repository.all_items(CHAT)]
     assert sorted(item.canonical_url for item in all_items) == sorted({posted, shared})
+    # feeds have caps of their own: they do not use up the editors' MAX_LINKS_PER_HOUR
+    assert await svc.repository.count_recent_links(CHAT, since=utc_now() - timedelta(hours=1)) == 1
 
 
 async def test_a_poll_cut_short_by_a_fault_loses_and_doubles_nothing(
