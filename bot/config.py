@@ -81,6 +81,12 @@ class Settings:
     backup_keep: int = 7
     backup_time: time = time(3, 0)
     """Local time (DEFAULT_TIMEZONE) after which each day's backup is made."""
+    feed_poll_minutes: float = 15.0
+    feed_max_interval_hours: float = 6.0
+    feed_first_poll_items: int = 10
+    feed_max_new_per_poll: int = 50
+    feed_poll_concurrency: int = 10
+    max_watches_per_chat: int = 200
 
     llm_base_url: str = ""
     llm_api_key: str = field(default="", repr=False)
@@ -129,6 +135,12 @@ class Settings:
             backup_dir=Path(backup_dir) if (backup_dir := reader.text("BACKUP_DIR", "")) else None,
             backup_keep=reader.integer("BACKUP_KEEP", 7, minimum=1),
             backup_time=reader.clock_time("BACKUP_TIME", time(3, 0)),
+            feed_poll_minutes=reader.number("FEED_POLL_MINUTES", 15.0, minimum=0.01),
+            feed_max_interval_hours=reader.number("FEED_MAX_INTERVAL_HOURS", 6.0, minimum=0.01),
+            feed_first_poll_items=reader.integer("FEED_FIRST_POLL_ITEMS", 10, minimum=0),
+            feed_max_new_per_poll=reader.integer("FEED_MAX_NEW_PER_POLL", 50, minimum=1),
+            feed_poll_concurrency=reader.integer("FEED_POLL_CONCURRENCY", 10, minimum=1),
+            max_watches_per_chat=reader.integer("MAX_WATCHES_PER_CHAT", 200, minimum=1),
             llm_base_url=reader.text("LLM_BASE_URL", "").rstrip("/"),
             llm_api_key=reader.text("LLM_API_KEY", ""),
             llm_model=reader.text("LLM_MODEL", ""),
@@ -138,6 +150,10 @@ class Settings:
             llm_daily_token_budget=reader.integer("LLM_DAILY_TOKEN_BUDGET", 0, minimum=0),
             llm_card_wait_seconds=reader.number("LLM_CARD_WAIT_SECONDS", 20.0, minimum=0.0),
         )
+        if settings.feed_max_interval_hours * 60 < settings.feed_poll_minutes:
+            reader.problem("FEED_MAX_INTERVAL_HOURS",
+                           "FEED_MAX_INTERVAL_HOURS must not be shorter than FEED_POLL_MINUTES",
+                           "make FEED_MAX_INTERVAL_HOURS × 60 at least FEED_POLL_MINUTES")
         if settings.llm_base_url and not settings.llm_model:
             reader.problem("LLM_MODEL", "LLM_MODEL must be set when LLM_BASE_URL is",
                            "name the model, e.g. LLM_MODEL=qwen2.5:7b, or leave LLM_BASE_URL empty")

@@ -17,7 +17,8 @@ from storage.models import DONE, Item
 
 EXPORT_FIELDS = ("id", "url", "canonical_url", "status", "failure_reason", "title", "title_translated",
                  "authors", "site_name", "published_date", "language", "summary", "summary_language",
-                 "summary_source", "submitted_by", "submitted_by_name", "submitted_at", "fetched_at")
+                 "summary_source", "submitted_by", "submitted_by_name", "submitted_at", "fetched_at", "feed_id",
+                 "from_feed")
 
 
 def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
@@ -48,6 +49,9 @@ def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
         "submitted_at": item.submitted_at.isoformat(),
         "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None,
         "text_hash": item.text_hash,
+        "feed_id": item.feed_id,
+        "from_feed": item.from_feed,
+        "watches": list(item.watch_ids),
     }
     if with_text:
         data["text"] = item.text

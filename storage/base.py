@@ -122,4 +122,7 @@ def item_of(row: sqlite3.Row) -> Item:
         thread_id=row["thread_id"],
         submitted_at=datetime.fromisoformat(row["submitted_at"]),
         fetched_at=instant(row["fetched_at"]),
+        feed_id=row["feed_id"],
+        from_feed=bool(row["from_feed"]),
+        watch_ids=tuple(json.loads(row["watch_ids"] or "[]")),
     )

@@ -25,16 +25,17 @@ class ItemStore(Store):
         submitted_by_name: str | None = None,
         message_id: int | None = None,
         thread_id: int | None = None,
+        feed_id: int | None = None,
     ) -> tuple[Item, bool]:
         """Record a submitted link as pending, committed; return it and whether it is new."""
         now = self._now()
         created = await self._write(
             """INSERT INTO items (chat_id, url, canonical_url, domain, status, submitted_by,
-                   submitted_by_name, message_id, thread_id, submitted_at, updated_at)
-               VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
+                   submitted_by_name, message_id, thread_id, submitted_at, updated_at, feed_id)
+               VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (chat_id, canonical_url) DO NOTHING""",
             (chat_id, url, canonical_url, domain, submitted_by, submitted_by_name,
-             message_id, thread_id, now, now),
+             message_id, thread_id, now, now, feed_id),
         )
         row = await self._fetchone(
             "SELECT * FROM items WHERE chat_id = ? AND canonical_url = ?", (chat_id, canonical_url)
@@ -142,8 +143,10 @@ class ItemStore(Store):
                     yield item_of(row)
 
     async def count_recent_links(self, chat_id: int, *, since: datetime) -> int:
+        """Links the chat's people submitted since then (feeds have limits of their own)."""
         row = await self._fetchone(
-            "SELECT count(*) FROM items WHERE chat_id = ? AND submitted_at >= ?", (chat_id, iso(since))
+            "SELECT count(*) FROM items WHERE chat_id = ? AND submitted_at >= ? AND feed_id IS NULL",
+            (chat_id, iso(since)),
         )
         return row[0] if row else 0
 

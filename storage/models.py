@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ItemStatus(StrEnum):
@@ -72,6 +72,12 @@ class Item:
     message_id: int | None = None
     thread_id: int | None = None
     fetched_at: datetime | None = None
+    feed_id: int | None = None
+    """The feed that brought it, when one did."""
+    from_feed: bool = False
+    """Its title, summary, date and author are the feed entry's: the page could not be read."""
+    watch_ids: tuple[int, ...] = ()
+    """The chat's watches it matched when it was stored."""
 
     @property
     def source(self) -> str:
@@ -247,3 +253,102 @@ class BackupRun:
     size_bytes: int | None = None
     items: int | None = None
     error: str | None = None
+# -- monitoring: feeds, watches, the outbox ---------------------------------------------------
+
+
+class FeedMode(StrEnum):
+    ANNOUNCE = "announce"
+    """Each new item's card is posted in the chat."""
+    DIGEST = "digest"
+    """New items are collected silently, for the digest."""
+
+
+class FeedStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    """Failing for too long; /follow again resumes it."""
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed a chat follows, and the state of its polling."""
+
+    id: int
+    chat_id: int
+    url: str
+    mode: FeedMode
+    status: FeedStatus
+    interval_seconds: int
+    next_check_at: datetime
+    created_at: datetime
+    title: str | None = None
+    site_url: str | None = None
+    thread_id: int | None = None
+    added_by: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_check_at: datetime | None = None
+    last_new_at: datetime | None = None
+    errors: int = 0
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    failure_reported_at: datetime | None = None
+    polled_once: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.title or self.url
+
+
+@dataclass(frozen=True)
+class FeedEntryRecord:
+    """What a chat keeps of one feed entry: its key, and its own words for when the page fails."""
+
+    entry_key: str
+    title: str | None = None
+    summary: str | None = None
+    author: str | None = None
+    published: date | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A standing search: new items of the chat that match `query` raise an alert."""
+
+    id: int
+    chat_id: int
+    query: str
+    created_at: datetime
+    thread_id: int | None = None
+    created_by: int | None = None
+
+
+class OutboxKind(StrEnum):
+    CARD = "card"
+    """A new item from a feed in announce mode."""
+    ALERT = "alert"
+    """A new item that matched watches; payload {"watches": [ids]}."""
+    NOTICE = "notice"
+    """A word about a feed; payload {"key": ..., "values": {...}}."""
+
+
+class OutboxStatus(StrEnum):
+    WAITING = "waiting"
+    SENDING = "sending"
+    SENT = "sent"
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """Something still to be said in a chat."""
+
+    id: int
+    chat_id: int
+    kind: OutboxKind
+    status: OutboxStatus
+    created_at: datetime
+    thread_id: int | None = None
+    item_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    attempts: int = 0

@@ -17,9 +17,12 @@ from storage.base import Clock, system_clock, unavailable_on_fault
 from storage.chats import ChatStore
 from storage.digests import DigestStore
 from storage.errors import SchemaTooNew, StorageUnavailable
+from storage.feeds import FeedStore
 from storage.items import ItemStore
 from storage.operations import OperationsStore
+from storage.outbox import OutboxStore
 from storage.search import SearchStore
+from storage.watches import WatchStore
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -38,7 +41,7 @@ def latest_version() -> int:
     return max(number for number, _ in migrations())
 
 
-class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore):
+class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore, FeedStore, WatchStore, OutboxStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod

@@ -76,3 +76,14 @@ def test_a_malformed_token_is_never_repeated() -> None:
 def test_webhook_urls_telegram_accepts() -> None:
     for url in ("https://bot.example/hook", "https://bot.example:8443/x", "https://bot.example:88/"):
         assert Settings.from_env({"WEBHOOK_URL": url}).webhook_url == url
+def test_feed_and_watch_settings() -> None:
+    settings = Settings.from_env({})
+    assert (settings.feed_poll_minutes, settings.feed_first_poll_items, settings.feed_max_new_per_poll,
+            settings.max_watches_per_chat) == (15.0, 10, 50, 200)
+    custom = Settings.from_env({"FEED_POLL_MINUTES": "5", "FEED_FIRST_POLL_ITEMS": "0", "FEED_MAX_NEW_PER_POLL": "3"})
+    assert (custom.feed_poll_minutes, custom.feed_first_poll_items, custom.feed_max_new_per_poll) == (5.0, 0, 3)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"FEED_POLL_MINUTES": "600", "FEED_MAX_INTERVAL_HOURS": "1", "FEED_MAX_NEW_PER_POLL": "0",
+                           "MAX_WATCHES_PER_CHAT": "lots"})
+    for name in ("FEED_MAX_INTERVAL_HOURS", "FEED_MAX_NEW_PER_POLL", "MAX_WATCHES_PER_CHAT"):
+        assert name in str(caught.value)

@@ -104,3 +104,76 @@ def test_stats_and_empty_answers() -> None:
     assert "Items: 3" in text and "Reuters: 2" in text and "timeout: 2" in text
     assert render.latest([], "uk") == [render.text("latest_empty", "uk")]
     assert "«x»" in visible(render.search_results(SearchPage("x", (), 0, 0, 5), "uk"))
+
+
+# -- monitoring ------------------------------------------------------------------------------
+
+from bot.desk.feeds import FollowOutcome, PollResult, PollStatus  # noqa: E402
+from bot.desk.watches import WatchAnswer, WatchProblem  # noqa: E402
+from bot.pipeline.feeds import Alternate  # noqa: E402
+from storage.models import Feed, FeedMode, FeedStatus, OutboxKind, OutboxMessage, Watch  # noqa: E402
+
+HOSTILE = "<script>alert(1)</script> & \"quotes\" " + "x" * 5000
+
+
+def feed(**fields: object) -> Feed:
+    values: dict[str, object] = {
+        "id": 3, "chat_id": -100, "url": "https://news.example/rss.xml", "mode": FeedMode.ANNOUNCE,
+        "status": FeedStatus.ACTIVE, "interval_seconds": 900, "next_check_at": SUBMITTED, "created_at": SUBMITTED,
+        "title": "Example Times — all news", "last_check_at": SUBMITTED, "errors": 0,
+    }
+    values.update(fields)
+    return Feed(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_follow_answers_parse_and_name_the_other_feeds(language: str) -> None:
+    followed = FollowOutcome(feed(title=HOSTILE), True, (Alternate("https://news.example/a.atom", HOSTILE, "Atom"),),
+                             PollResult(feed(), PollStatus.OK))
+    text = visible(render.follow_result(followed, language, url="https://news.example/"))
+    assert "https://news.example/a.atom" in text and "<script>" in text
+    for problem in ("not_a_feed", "too_costly", "http_500", "blocked_address", "timeout", "weird"):
+        refused = visible(render.follow_result(FollowOutcome(None, problem=problem, detail=HOSTILE), language,
+                                               url=HOSTILE))
+        assert utf16_len(refused) < 1200
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_feeds_list_shows_state_and_fits_messages(language: str) -> None:
+    paused = feed(id=4, status=FeedStatus.PAUSED, errors=9, last_error=HOSTILE, title=None)
+    parts = render.feeds_list([feed(id=n, title=HOSTILE) for n in range(40)] + [paused], language, zone=UTC)
+    assert len(parts) > 1 and all(utf16_len(visible(part)) <= 4096 for part in parts)
+    assert "⏸" in visible(parts[-1]) and "29.11 08:00" in visible(parts[0])
+    assert render.feeds_list([], language, zone=UTC)[0]
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_outbox_messages(language: str) -> None:
+    watch = Watch(5, -100, HOSTILE, SUBMITTED)
+    alert = OutboxMessage(1, -100, OutboxKind.ALERT, "waiting", SUBMITTED, item_id=7, payload={"watches": [5]})
+    shown = render.outbox_message(alert, item(title=HOSTILE, from_feed=True), [watch], language)
+    text = visible(shown)
+    assert text.startswith("🔔") and ("№7" if language == "uk" else "#7") in text and utf16_len(text) <= 4096
+    assert ("зі стрічки" if language == "uk" else "from the feed") in text
+    for key, values in (("feed_capped", {"new": 5000, "taken": 50, "skipped": 4950}),
+                        ("feed_failing", {"error": HOSTILE, "since": "2026-11-28"}), ("feed_paused", {"error": "x"})):
+        notice = OutboxMessage(2, -100, OutboxKind.NOTICE, "waiting", SUBMITTED,
+                               payload={"key": key, "title": HOSTILE, "url": "https://n.example/rss", "values": values})
+        assert visible(render.outbox_message(notice, None, [], language))
+    unknown = OutboxMessage(3, -100, OutboxKind.NOTICE, "waiting", SUBMITTED, payload={"key": "help_intro<b>"})
+    assert visible(render.outbox_message(unknown, None, [], language))
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_watch_answers_and_list(language: str) -> None:
+    watch = Watch(5, -100, HOSTILE, SUBMITTED)
+    assert "<script>" in visible(render.watch_result(WatchAnswer(watch, True), language, limit=200))
+    for problem in WatchProblem:
+        assert visible(render.watch_result(WatchAnswer(None, problem=problem), language, limit=200))
+    assert all(utf16_len(visible(p)) <= 4096 for p in render.watches_list([watch] * 20, language))
+
+
+def test_digest_marks_items_that_matched_a_watch() -> None:
+    [part] = render.digest([item(watch_ids=(5,)), item(id=8, title="Other")], date(2026, 11, 29), "en")
+    text = visible(part)
+    assert "🔔 Grain deal signed" in text and "• Other" in text

@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.cli import digests, items, operations
+from bot.cli import digests, items, monitoring, operations
 from bot.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from bot.config import Settings, SettingsError
 from bot.logs import configure_logging
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_parsers(commands, common)
     digests.add_parsers(commands, common)
     operations.add_parsers(commands, common)
+    monitoring.add_parsers(commands, common)
     return parser
 
 
@@ -96,7 +97,7 @@ def query_words_last(argv: list[str]) -> list[str]:
     """`newsdesk search -turkey grain`: a search word may start with "-" (an exclusion), which
     argparse would take for an option. The search's own options are moved first, in order, and
     the words of the query after a "--", so every word is read as part of the query."""
-    if not argv or argv[0] != "search" or "--" in argv:
+    if not argv or argv[0] not in ("search", "watch") or "--" in argv:  # a watch is written as a search
         return argv
     options: list[str] = []
     words: list[str] = []
@@ -108,7 +109,7 @@ def query_words_last(argv: list[str]) -> list[str]:
             options += [word, next(rest, "")]
         else:
             words.append(word)
-    return ["search", *options, "--", *words] if words else ["search", *options]
+    return [argv[0], *options, "--", *words] if words else [argv[0], *options]
 
 
 def _reader_went_away() -> int:

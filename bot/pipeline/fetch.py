@@ -56,6 +56,13 @@ Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """(host, port) -> the host's addresses as strings; the default asks the system resolver."""
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = HTML_TYPES | frozenset({
+    "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
+    "application/feed+json", "application/json", "text/plain",
+})
+"""What a feed address may answer with: the feed formats as servers label them, and a site page to search."""
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+               "text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 SNIFF_BYTES = 1024
 META_SCAN_BYTES = 4096
@@ -616,15 +623,31 @@ class Fetcher:
         except TimeoutError:
             raise TimedOut(f"the page took longer than {self._total_timeout:g} s") from None
 
+    async def fetch_feed(self, url: str, *, etag: str | None = None, last_modified: str | None = None
+                         ) -> FetchedPage:
+        """Fetch a feed (or a site page that may name one) within the same limits, asking only for a
+        change since the validators given: an answer of 304 is a page with `not_modified` and no body."""
+        headers = {"Accept": FEED_ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            async with asyncio.timeout(self._total_timeout):
+                return await self._fetch(url, headers=headers, accept=FEED_TYPES)
+        except TimeoutError:
+            raise TimedOut(f"the feed took longer than {self._total_timeout:g} s") from None
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _fetch(self, url: str) -> FetchedPage:
+    async def _fetch(self, url: str, *, headers: dict[str, str] | None = None,
+                     accept: frozenset[str] = HTML_TYPES) -> FetchedPage:
         current = _parse_url(url)
         visited = {current}
         cookies = httpx.Cookies()  # only for this fetch's redirects, e.g. a consent cookie
         for _ in range(self._max_redirects + 1):
-            request = self._client.build_request("GET", current, cookies=cookies)
+            request = self._client.build_request("GET", current, cookies=cookies, headers=headers)
             response = await self._send(request)
             try:
                 if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
@@ -635,7 +658,7 @@ class Fetcher:
                     visited.add(target)
                     current = target
                     continue
-                return await self._page(url, current, response)
+                return await self._page(url, current, response, accept=accept)
             finally:
                 await response.aclose()
         raise TooManyRedirects(f"more than {self._max_redirects} redirects")
@@ -648,14 +671,19 @@ class Fetcher:
         except httpx.HTTPError as error:
             raise NetworkError(f"could not fetch {request.url.host} ({error})") from error
 
-    async def _page(self, url: str, final_url: httpx.URL, response: httpx.Response) -> FetchedPage:
+    async def _page(self, url: str, final_url: httpx.URL, response: httpx.Response, *,
+                    accept: frozenset[str] = HTML_TYPES) -> FetchedPage:
         if response.status_code >= 400:
             raise HttpStatus(response.status_code)
         content_type = response.headers.get("content-type", "")
+        etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
+        if response.status_code == 304:
+            return FetchedPage(url=url, final_url=str(final_url), status_code=304, content_type=content_type,
+                               body=b"", encoding=None, etag=etag, last_modified=last_modified)
         media_type, charset = _media_type(content_type)
-        if media_type and media_type not in HTML_TYPES:
+        if media_type and media_type not in accept:
             raise UnsupportedContent(f"unsupported content: {media_type}")
-        body = await self._read_body(response, media_type)
+        body = await self._read_body(response, media_type or ("" if accept is HTML_TYPES else "unlabelled"))
         encoding = declared_encoding(body, charset) or await asyncio.to_thread(detect_encoding, body)
         return FetchedPage(
             url=url,
@@ -664,6 +692,8 @@ class Fetcher:
             content_type=content_type,
             body=body,
             encoding=encoding,
+            etag=etag,
+            last_modified=last_modified,
         )
 
     async def _read_body(self, response: httpx.Response, media_type: str) -> bytes:

@@ -33,6 +33,8 @@ class Submitter:
     name: str | None = None
     message_id: int | None = None
     thread_id: int | None = None
+    feed_id: int | None = None
+    """The feed whose entry this is, when a feed brought it."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Ingestor:
             submitted_by_name=submitter.name,
             message_id=submitter.message_id,
             thread_id=submitter.thread_id,
+            feed_id=submitter.feed_id,
         )
         return Submission(item, is_new)
 

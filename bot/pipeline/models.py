@@ -16,6 +16,14 @@ class FetchedPage:
     """The body with any Content-Encoding undone, still in the page's own charset."""
     encoding: str | None
     """The page's charset as a Python codec name: from the headers, the page itself, or detected."""
+    etag: str | None = None
+    last_modified: str | None = None
+    """The validators a conditional request sends back (feeds)."""
+
+    @property
+    def not_modified(self) -> bool:
+        """A conditional request answered 304: nothing changed, and there is no body."""
+        return self.status_code == 304
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from bot.pipeline.errors import ExtractTimeout
 from bot.pipeline.extract import extract_article
+from bot.pipeline.feeds import Document, FeedTooCostly, read_document
 from bot.pipeline.models import Article
 from bot.pipeline.summarise import summarise_extractive
 
@@ -69,6 +70,20 @@ class WorkerPool:
             raise ExtractTimeout("extraction needed too much memory and was stopped") from None
         except ProcessExpired as error:
             raise ExtractTimeout(f"extraction was stopped ({error})") from None
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+
+    async def read_feed(self, body: bytes, url: str, content_type: str) -> Document:
+        """A fetched feed address read in a worker (a large feed takes seconds of CPU); FeedTooCostly
+        when it passes the deadline or the memory limit."""
+        future = self._pool.schedule(read_document, args=(body, url, content_type), timeout=self._timeout)
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise FeedTooCostly(f"reading the feed took longer than {self._timeout:g} s") from None
+        except (MemoryError, ProcessExpired) as error:
+            raise FeedTooCostly(f"reading the feed was stopped ({type(error).__name__})") from None
         except asyncio.CancelledError:
             future.cancel()
             raise

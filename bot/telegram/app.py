@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.services import Services
-from bot.telegram import access, commands, digest_jobs, handlers, links, upkeep
+from bot.telegram import access, commands, digest_jobs, handlers, links, monitoring, upkeep
 from bot.telegram.background import cancel_background
 from storage.errors import StorageError
 from storage.files import DatabaseLock, lock_holder
@@ -79,6 +79,7 @@ async def _post_init(application: Application) -> None:
     queue.run_repeating(links.resume_stuck, interval=stuck / 2, first=stuck, name="resume-stuck-links")
     await digest_jobs.start(application)
     upkeep.start(application)
+    monitoring.start(application)
     if not settings.allowed_chats and not settings.admins:
         log.warning("set-up mode: ALLOWED_CHATS and ADMINS are empty, so the bot serves nobody yet. Write to it "
                     "in Telegram (https://t.me/%s): it answers with your user id and the chat's id, and they are "

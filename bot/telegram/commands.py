@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from telegram import BotCommand, BotCommandScopeDefault, MessageEntity, Update
 from telegram.ext import Application
 
-from bot.telegram import handlers, links, render
+from bot.telegram import handlers, links, monitoring, render
 from bot.telegram.context import Context, WrongArguments, language_of, message_of, reply
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,26 @@ COMMANDS: tuple[Command, ...] = (
             {"uk": "заново підсумувати матеріал мовною моделлю",
              "en": "summarise an item again with the language model"},
             {"uk": "номер", "en": "number"}),
+    Command("follow", monitoring.follow_command,
+            {"uk": "стежити за стрічкою або сайтом", "en": "follow a feed or a site"},
+            {"uk": "URL [announce|digest]", "en": "URL [announce|digest]"},
+            {"uk": "адреса стрічки RSS/Atom/JSON Feed або сторінки сайту, що її називає; announce — картка "
+                   "кожного нового матеріалу в чат (типово), digest — лише в дайджест. Лише адміністратори.",
+             "en": "the address of an RSS/Atom/JSON feed, or of a site page that names one; announce posts each "
+                   "new item's card (the default), digest keeps them for the digest. Administrators only."}),
+    Command("unfollow", monitoring.unfollow_command, {"uk": "більше не стежити за стрічкою",
+                                                      "en": "stop following a feed"},
+            {"uk": "номер", "en": "number"}),
+    Command("feeds", monitoring.feeds_command, {"uk": "стрічки чату", "en": "the chat's feeds"},
+            {"uk": "[opml]", "en": "[opml]"}),
+    Command("watch", monitoring.watch_command,
+            {"uk": "сповіщати про нові матеріали за запитом", "en": "alert on new items matching a query"},
+            {"uk": "запит", "en": "query"},
+            {"uk": 'запит як у /search: "фраза", OR, -слово, префікс*, source:, author:, lang:',
+             "en": 'a query as in /search: "phrase", OR, -word, prefix*, source:, author:, lang:'}),
+    Command("unwatch", monitoring.unwatch_command, {"uk": "прибрати стеження", "en": "remove a watch"},
+            {"uk": "номер", "en": "number"}),
+    Command("watches", monitoring.watches_command, {"uk": "стеження чату", "en": "the chat's watches"}),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 LANGUAGES = ("uk", "en")
