@@ -18,7 +18,6 @@ from bot.pipeline.extract import (
     choose_text,
     dates_in_text,
     visible_text,
-    decode_html,
     detect_language,
     extract_article,
     normalise_authors,
@@ -388,20 +387,6 @@ def test_detect_language(text: str, expected: str | None) -> None:
 )
 def test_choose_language(declared: list[str], text: str, expected: str | None) -> None:
     assert choose_language(declared, text) == expected
-
-
-@pytest.mark.parametrize(
-    ("body", "encoding", "expected"),
-    [
-        ("Привіт, світе".encode("utf-8"), "utf-8", "Привіт, світе"),
-        ("Привет, мир".encode("cp1251"), "windows-1251", "Привет, мир"),
-        ('<meta charset="windows-1251"><p>Привет</p>'.encode("cp1251"), None, '<meta charset="windows-1251"><p>Привет</p>'),
-        (RUSSIAN.encode("cp1251"), "no-such-codec", RUSSIAN),
-        (b"\xef\xbb\xbfhello", None, "hello"),
-    ],
-)
-def test_decode_html(body: bytes, encoding: str | None, expected: str) -> None:
-    assert decode_html(body, encoding) == expected
 
 
 @pytest.mark.parametrize(

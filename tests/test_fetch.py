@@ -39,8 +39,6 @@ from bot.pipeline.fetch import (
     Fetcher,
     address_problem,
     check_address,
-    codec_name,
-    declared_encoding,
     is_public_address,
 )
 from tests.support.webserver import Certificates, ConnectionRecorder, Exchange, WebServer, certificates
@@ -184,32 +182,6 @@ async def test_windows_1251_page_without_charset_is_detected(server: WebServer, 
 async def test_charset_from_header(server: WebServer, fetcher: Fetcher) -> None:
     url = server.add("/cp1251-labelled", CP1251_PAGE, content_type='text/html; charset="Windows-1251"')
     assert (await fetcher.fetch(url)).encoding == "cp1251"
-
-
-@pytest.mark.parametrize(
-    ("body", "header_charset", "expected"),
-    [
-        (b'<html><head><meta charset="koi8-r"></head>', None, "koi8-r"),
-        (b"<html><head><meta charset=windows-1251>", None, "cp1251"),
-        (b'<meta http-equiv="Content-Type" content="text/html; charset=Windows-1251">', None, "cp1251"),
-        (b'<meta charset="utf-8">', "windows-1251", "cp1251"),  # the header wins over <meta>
-        (b"\xef\xbb\xbf<html>", "windows-1251", "utf-8"),  # a byte-order mark wins over both
-        (b"<html>", "iso-8859-1", "cp1252"),  # as browsers read Latin-1 labels
-        (b"<html>", "no-such-charset", None),
-        (b'<meta charset="base64">', None, None),  # a codec, but not a text encoding
-        (b" " * 5000 + b'<meta charset="koi8-r">', None, None),  # beyond the first 4 KB
-    ],
-)
-def test_declared_encoding(body: bytes, header_charset: str | None, expected: str | None) -> None:
-    assert declared_encoding(body, header_charset) == expected
-
-
-@pytest.mark.parametrize(
-    ("label", "expected"),
-    [("UTF8", "utf-8"), ("windows-1251", "cp1251"), ("cp1251", "cp1251"), ("KOI8-U", "koi8-u"), ("", None)],
-)
-def test_codec_name(label: str, expected: str | None) -> None:
-    assert codec_name(label) == expected
 
 
 # --- Redirects --------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ page has no main text rather than returning an empty Article.
 
 from __future__ import annotations
 
-import codecs
 import copy
 import html
 import json
@@ -31,13 +30,13 @@ from urllib.parse import urlsplit
 import lxml.html
 import readability.readability
 import trafilatura
-from charset_normalizer import from_bytes
 from dateutil import parser as dateutil_parser
 from lxml.etree import LxmlError
 from lxml.html import HtmlElement
 from readability import Document as ReadabilityDocument
 from readability.readability import Unparseable
 
+from bot.pipeline.charset import decode_html
 from bot.pipeline.errors import NoArticle
 from bot.pipeline.models import Article
 
@@ -195,45 +194,6 @@ def share_within(text: str, other: str) -> float:
     mine = shingles(text)
     total = sum(mine.values())
     return sum((mine & shingles(other)).values()) / total if total else 0.0
-
-
-# ---------------------------------------------------------------------------- decoding
-
-
-META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-def decode_html(body: bytes, encoding: str | None = None) -> str:
-    """Decode a page: the given charset, else a BOM, a <meta> charset, UTF-8, or a detected one."""
-    for candidate in (encoding, sniff_charset(body)):
-        codec = codec_name(candidate)
-        if codec:
-            return body.decode(codec, errors="replace")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(body[:200_000]).best()
-    codec = codec_name(best.encoding if best else None)
-    return body.decode(codec or "utf-8", errors="replace")
-
-
-def sniff_charset(body: bytes) -> str | None:
-    if body.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    match = META_CHARSET.search(body[:4096])
-    return match.group(1).decode("ascii") if match else None
-
-
-def codec_name(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name.strip().lower()).name
-    except LookupError:
-        return None
 
 
 # ---------------------------------------------------------------------------- page metadata

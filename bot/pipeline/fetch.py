@@ -19,7 +19,6 @@ import asyncio
 import codecs
 import contextlib
 import ipaddress
-import re
 import socket
 import ssl
 import zlib
@@ -27,11 +26,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
 
-import charset_normalizer
 import httpcore
 import httpx
 
 from bot.config import Settings
+from bot.pipeline.charset import declared_encoding, detect_encoding
 from bot.pipeline.errors import (
     BlockedAddress,
     FetchError,
@@ -58,8 +57,6 @@ Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 SNIFF_BYTES = 1024
-META_SCAN_BYTES = 4096
-DETECT_BYTES = 64 * 1024
 
 # brotli < 1.2 cannot bound its output, so a tiny br body could unpack to gigabytes.
 BROTLI_SUPPORTED = brotli is not None and hasattr(brotli.Decompressor, "can_accept_more_data")
@@ -355,7 +352,7 @@ def _connect_failure(
     return NetworkError(f"could not connect to {host} ({error or 'no reason given'})")
 
 
-# --- Bodies: bounded unpacking, content sniffing, charsets -----------------------------------
+# --- Bodies: bounded unpacking, content sniffing ---------------------------------------------
 
 class _Decoder(Protocol):
     def feed(self, data: bytes) -> bytes: ...
@@ -522,49 +519,6 @@ def _check_content(start: bytes, media_type: str) -> None:
         raise UnsupportedContent(f"unsupported content: {kind} {label}")
     if not media_type and not _looks_like_html(start):
         raise UnsupportedContent("unsupported content: no Content-Type and the page does not look like HTML")
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:+-]+)""", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-# As browsers do: pages labelled Latin-1 or ASCII are really written in windows-1252.
-_WHATWG_ALIASES = {"ascii": "cp1252", "iso8859-1": "cp1252"}
-
-
-def codec_name(label: str | None) -> str | None:
-    """The Python codec for a charset label ("Windows-1251" -> "cp1251"), or None if unknown."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip()).name
-        b"x".decode(name, "replace")  # refuses codecs that are not text encodings, such as base64
-    except (LookupError, ValueError):
-        return None
-    return _WHATWG_ALIASES.get(name, name)
-
-
-def declared_encoding(body: bytes, header_charset: str | None) -> str | None:
-    """The charset a page declares: its byte-order mark, the header's charset, or a <meta> tag."""
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return name
-    return codec_name(header_charset) or codec_name(_meta_charset(body))
-
-
-def _meta_charset(body: bytes) -> str | None:
-    match = _META_CHARSET.search(body[:META_SCAN_BYTES])
-    return match.group(1).decode("ascii") if match else None
-
-
-def detect_encoding(body: bytes) -> str | None:
-    """Guess the charset of an undeclared page: UTF-8 if it decodes, else charset_normalizer's best."""
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return "utf-8"
-    best = charset_normalizer.from_bytes(body[:DETECT_BYTES]).best()
-    return codec_name(best.encoding) if best is not None else None
 
 
 # --- The fetcher ----------------------------------------------------------------------------
