@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
+import lxml.html
 import pytest
+import readability
+import readability.cleaners
+import readability.readability
 import trafilatura
 
-from bot.pipeline.extract.text import block_text, choose_text, readability_text, share_within
+from bot.pipeline.extract.text import TEXT_CLEANER, block_text, choose_text, readability_text, share_within
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 LONG_TEXT = "\n".join(
     [
@@ -100,3 +109,39 @@ def test_readability_text_finds_the_story() -> None:
     text = readability_text(tree)
     assert "number 12 service was the only way" in text
     assert "All rights reserved" not in text
+
+
+def test_readability_s_module_is_left_as_it_is() -> None:
+    # importing extraction used to swap readability's module-level cleaner for its own copy
+    assert readability.readability.html_cleaner is readability.cleaners.html_cleaner
+    assert readability.cleaners.html_cleaner.javascript is True
+    assert TEXT_CLEANER is not readability.cleaners.html_cleaner
+    assert TEXT_CLEANER.javascript is False
+
+
+SCRIPTED_STORY = (
+    "<html><head><style>p { color: red }</style><script>track()</script></head><body>"
+    "<nav><a href='javascript:open()'>Menu</a></nav>"
+    "<div class='story' onclick='track()'>"
+    + "".join(
+        f"<p style='background: url(javascript:alert(1))'>{line} <a href='javascript:share()'>Share</a></p>"
+        for line in MORE_TEXT.splitlines()
+    )
+    + "<p hidden>Hidden note</p><p style='display: none'>Invisible note</p></div></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        SCRIPTED_STORY,
+        *((PAGES / name).read_text("utf-8") for name in ("en_news_jsonld.html", "uk_article.html")),
+        (PAGES / "comments_and_read_more.html").read_text("utf-8"),
+    ],
+    ids=["scripted", "en-jsonld", "uk", "comments"],
+)
+def test_readability_text_is_the_text_readability_finds_with_its_own_cleaner(markup: str) -> None:
+    tree = trafilatura.load_html(markup)
+    stock = readability.Document(copy.deepcopy(tree)).summary(html_partial=True)
+    assert readability_text(copy.deepcopy(tree)) == block_text(lxml.html.fromstring(stock))
+    assert "Hidden note" not in readability_text(tree)

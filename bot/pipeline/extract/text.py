@@ -13,10 +13,11 @@ import re
 from collections import Counter
 
 import lxml.html
-import readability.readability
+import readability.cleaners
 from lxml.etree import LxmlError
 from lxml.html import HtmlElement
 from readability import Document as ReadabilityDocument
+from readability.readability import REGEXES as READABILITY_REGEXES
 from readability.readability import Unparseable
 
 from bot.pipeline.extract.cleaning import WORD
@@ -42,18 +43,35 @@ BLOCK_TAGS = {
 }
 
 
-# readability makes its copy safe to display (no JavaScript links, handlers or styles) before it reads
-# it; only its text is kept here, so that pass, a third of its time, is skipped (the same text on
-# all of wcxb-dev's pages). It has no option for it: its module-level cleaner is replaced by a copy.
-_text_cleaner = copy.copy(readability.readability.html_cleaner)
-_text_cleaner.javascript = False
-readability.readability.html_cleaner = _text_cleaner
+TEXT_CLEANER = copy.copy(readability.cleaners.html_cleaner)
+TEXT_CLEANER.javascript = False
+"""readability's cleaner without its JavaScript pass. readability makes its copy of a page safe to
+display (no JavaScript links, event handlers or styles) before it reads it; only the text is kept
+here, so that pass, a third of readability's time, is skipped (the same text on all of wcxb-dev's
+pages)."""
+
+
+class TextDocument(ReadabilityDocument):
+    """readability-lxml's Document for a parsed page, cleaned by TEXT_CLEANER instead of readability's own
+    cleaner; readability has no option for it, and its module is left as it is."""
+
+    def _parse(self, tree: HtmlElement) -> HtmlElement:
+        # readability-lxml 0.9's Document._parse, for a parsed page and no url, with the other cleaner
+        self.encoding = "utf-8"
+        for element in tree.xpath("//*[@hidden]"):
+            element.drop_tree()
+        for element in tree.xpath("//*[@style]"):
+            if READABILITY_REGEXES["displayNoneRe"].search(element.get("style")):
+                element.drop_tree()
+        cleaned: HtmlElement = TEXT_CLEANER.clean_html(tree)  # a cleaned copy
+        cleaned.resolve_base_href(handle_failures=self.handle_failures)
+        return cleaned
 
 
 def readability_text(tree: HtmlElement) -> str:
     """The main text as readability-lxml finds it, one block per line; "" when it finds none."""
     try:
-        summary = ReadabilityDocument(tree).summary(html_partial=True)
+        summary = TextDocument(tree).summary(html_partial=True)
         return block_text(lxml.html.fromstring(summary))
     except (Unparseable, LxmlError, ValueError):  # an empty or unreadable page has no second reading
         return ""
