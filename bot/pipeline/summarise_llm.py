@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime
 import httpx
 
 from bot.config import Settings
+from bot.pipeline.extract.language import count_letters
 from bot.pipeline.models import Article, Summary
 from bot.pipeline.summarise import split_sentences, summarise_extractive
 from storage.repository import Repository
@@ -122,7 +123,6 @@ MIN_SENTENCES, MAX_SENTENCES = 2, 6
 MAX_INPUT_TITLE_CHARS = 500
 MIN_SCRIPT_SHARE = 0.6
 """At least this share of a reply's letters must be in the target language's script."""
-UKRAINIAN_LETTERS, RUSSIAN_LETTERS = "іїєґ", "ыэъё"
 MAX_ATTEMPTS = 3
 """Requests per reply when the endpoint answers 429 or 5xx."""
 BUDGET_SPENT = "daily token budget spent"
@@ -388,16 +388,12 @@ def check_brief(content: str, language: str) -> Brief:
 
 def is_in_language(text: str, language: str) -> bool:
     """Whether `text` is written in `language`, judged by its letters alone."""
-    letters = [char for char in text.lower() if char.isalpha()]
-    if not letters:
+    counts = count_letters(text.lower())
+    if not counts.letters:
         return False
-    cyrillic = sum("\u0400" <= char <= "\u04ff" for char in letters)
-    latin = sum(char.isascii() or "\u00c0" <= char <= "\u024f" for char in letters)
     if LANGUAGES[language].script == "latin":
-        return latin >= MIN_SCRIPT_SHARE * len(letters)
-    ukrainian = sum(char in UKRAINIAN_LETTERS for char in letters)
-    russian = sum(char in RUSSIAN_LETTERS for char in letters)
-    return cyrillic >= MIN_SCRIPT_SHARE * len(letters) and ukrainian > russian
+        return counts.latin >= MIN_SCRIPT_SHARE * counts.letters
+    return counts.cyrillic >= MIN_SCRIPT_SHARE * counts.letters and counts.ukrainian > counts.russian
 
 
 def _retry_after(response: httpx.Response) -> float | None:

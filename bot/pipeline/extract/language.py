@@ -1,4 +1,6 @@
-"""The language: the page's declared one, unless a small detector plainly reads another in the text.
+"""The language: the page's declared one, unless a small detector plainly reads another in the text;
+and the one count of a text's letters by script (`count_letters`), which the detector and the
+language-model summariser's reply check (summarise_llm.is_in_language) both judge by.
 
 The detector tells English, Ukrainian and Russian apart by their letters and common words, and a
 few other Latin-script languages by their common words.
@@ -7,11 +9,14 @@ few other Latin-script languages by their common words.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.pipeline.extract.cleaning import WORD
 
-UK_LETTERS = set("іїєґ")
-RU_LETTERS = set("ыэъё")
+UK_LETTERS = frozenset("іїєґІЇЄҐ")
+"""Letters Ukrainian writes and Russian does not."""
+RU_LETTERS = frozenset("ыэъёЫЭЪЁ")
+"""Letters Russian writes and Ukrainian does not."""
 STOPWORDS = {
     "en": {"the", "and", "of", "to", "in", "is", "that", "for", "it", "with", "as", "was", "on", "are", "this", "be", "by", "have", "from"},
     "uk": {"і", "й", "що", "не", "на", "та", "до", "як", "це", "від", "для", "за", "але", "його", "було", "який", "також", "або", "ще", "вже"},
@@ -26,20 +31,44 @@ STOPWORDS = {
 }
 
 
+@dataclass(frozen=True)
+class LetterCounts:
+    """A text's letters, counted by script."""
+
+    letters: int
+    cyrillic: int
+    latin: int
+    """ASCII letters and the accented ones of Latin-1 and Latin Extended-A and -B."""
+    ukrainian: int
+    """Letters of UK_LETTERS."""
+    russian: int
+    """Letters of RU_LETTERS."""
+
+
+def count_letters(text: str) -> LetterCounts:
+    """The letters of `text` counted by script, and its Ukrainian-only and Russian-only letters."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return LetterCounts(
+        letters=len(letters),
+        cyrillic=sum("\u0400" <= ch <= "\u04ff" for ch in letters),
+        latin=sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters),
+        ukrainian=sum(ch in UK_LETTERS for ch in letters),
+        russian=sum(ch in RU_LETTERS for ch in letters),
+    )
+
+
 def detect_language(text: str) -> str | None:
     """A two-letter language code from letters and common words, or None when unsure."""
     sample = text[:5_000].casefold()  # a few paragraphs settle it
-    letters = [ch for ch in sample if ch.isalpha()]
-    if len(letters) < 20:
+    counts = count_letters(sample)
+    if counts.letters < 20:
         return None
-    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in letters)
-    latin = sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters)
     words = WORD.findall(sample)
-    if cyrillic > 0.5 * len(letters):
-        uk = sum(ch in UK_LETTERS for ch in letters) + 3 * sum(w in STOPWORDS["uk"] - STOPWORDS["ru"] for w in words)
-        ru = sum(ch in RU_LETTERS for ch in letters) + 3 * sum(w in STOPWORDS["ru"] - STOPWORDS["uk"] for w in words)
+    if counts.cyrillic > 0.5 * counts.letters:
+        uk = counts.ukrainian + 3 * sum(w in STOPWORDS["uk"] - STOPWORDS["ru"] for w in words)
+        ru = counts.russian + 3 * sum(w in STOPWORDS["ru"] - STOPWORDS["uk"] for w in words)
         return decide({"uk": uk, "ru": ru}, minimum=3)
-    if latin > 0.5 * len(letters):
+    if counts.latin > 0.5 * counts.letters:
         scores = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items() if lang not in {"uk", "ru"}}
         return decide(scores, minimum=max(3, len(words) // 25))
     return None
