@@ -163,7 +163,9 @@ def test_a_short_recall_reading_gets_a_second_look_in_balanced_mode(monkeypatch:
 def test_a_full_recall_reading_is_not_read_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     real = trafilatura.bare_extraction
     modes: list[bool] = []
-    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *a, **k: modes.append(k.get("favor_recall")) or real(*a, **k))
+    monkeypatch.setattr(
+        trafilatura, "bare_extraction", lambda *a, **k: modes.append(k.get("favor_recall")) or real(*a, **k)
+    )
 
     extract("en_news_jsonld.html", "https://ledger.example/news/harbour-barrier", "utf-8")
 

@@ -83,7 +83,11 @@ def dated_page(shown: str, *, declared: str = "2024-03-14T09:00:00Z", modified: 
 def chosen_date(page: str, guess: str | None) -> date | None:
     tree = trafilatura.load_html(page)
     return choose_date(
-        read_page_metadata(tree), guess=guess, shown_text=visible_text(tree), url="https://news.example/story", fetched_on=FETCHED_ON
+        read_page_metadata(tree),
+        guess=guess,
+        shown_text=visible_text(tree),
+        url="https://news.example/story",
+        fetched_on=FETCHED_ON,
     )
 
 

@@ -6,13 +6,22 @@ import pytest
 
 from bot.pipeline.extract.language import LetterCounts, choose_language, count_letters, detect_language
 
-ENGLISH = "The council said on Tuesday that the new bridge would open to traffic in the spring, and that the old one is to be kept for walkers."
-
-
-UKRAINIAN = "Міська рада повідомила у вівторок, що новий міст відкриють для руху навесні, а старий залишать для пішоходів. Це рішення ухвалили після громадських слухань."
-
-
-RUSSIAN = "Городской совет сообщил во вторник, что новый мост откроют для движения весной, а старый оставят для пешеходов. Это решение приняли после общественных слушаний."
+ENGLISH = (
+    "The council said on Tuesday that the new bridge would open to traffic in the spring, "
+    "and that the old one is to be kept for walkers."
+)
+UKRAINIAN = (
+    "Міська рада повідомила у вівторок, що новий міст відкриють для руху навесні, а старий залишать "
+    "для пішоходів. Це рішення ухвалили після громадських слухань."
+)
+RUSSIAN = (
+    "Городской совет сообщил во вторник, что новый мост откроют для движения весной, а старый оставят "
+    "для пешеходов. Это решение приняли после общественных слушаний."
+)
+GERMAN = (
+    "Der Stadtrat hat am Dienstag mitgeteilt, dass die neue Brücke im Frühjahr für den Verkehr geöffnet "
+    "wird und die alte für Fußgänger bleibt."
+)
 
 
 @pytest.mark.parametrize(
@@ -21,7 +30,7 @@ RUSSIAN = "Городской совет сообщил во вторник, ч�
         (ENGLISH, "en"),
         (UKRAINIAN, "uk"),
         (RUSSIAN, "ru"),
-        ("Der Stadtrat hat am Dienstag mitgeteilt, dass die neue Brücke im Frühjahr für den Verkehr geöffnet wird und die alte für Fußgänger bleibt.", "de"),
+        (GERMAN, "de"),
         ("", None),
         ("12345 67890 !!!", None),
         ("OK", None),

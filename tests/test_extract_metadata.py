@@ -14,7 +14,10 @@ def test_the_web_page_dates_itself_when_no_article_is_marked_up() -> None:
         {"@type": "WebPage", "@id": "https://news.example/story#page", "datePublished": "2024-03-17T19:47:39+00:00"},
         {"@type": "WebSite", "@id": "https://news.example/#website", "datePublished": "2019-01-01"},
     ]}
-    page = f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script></head><body><p>Text.</p></body></html>'
+    page = (
+        f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script></head>'
+        "<body><p>Text.</p></body></html>"
+    )
     tree = trafilatura.load_html(page)
     assert read_page_metadata(tree).published == ["2024-03-17T19:47:39+00:00"]
 

@@ -59,7 +59,10 @@ STORY = "".join(f"<p>{line}</p>" for line in MORE_TEXT.splitlines())
         (LONG_TEXT, "Menu", LONG_TEXT),
         ("", "", ""),
     ],
-    ids=["superset", "subset", "superset-with-extra", "unrelated", "empty", "scanty", "other-empty", "other-scanty", "both-empty"],
+    ids=[
+        "superset", "subset", "superset-with-extra", "unrelated", "empty", "scanty", "other-empty", "other-scanty",
+        "both-empty",
+    ],
 )
 def test_choose_text(own: str, other: str, expected: str) -> None:
     assert choose_text(own, other) == expected

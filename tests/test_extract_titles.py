@@ -7,17 +7,19 @@ import pytest
 from bot.pipeline.extract.metadata import PageMetadata
 from bot.pipeline.extract.titles import choose_title, first_line, site_names, strip_site_suffix, without_headline
 
+LEDGER, LEDGER_URL = "The Coastal Ledger", "https://ledger.example/a"
+
 
 @pytest.mark.parametrize(
     ("title", "site", "url", "expected"),
     [
-        ("Flood barrier approved | The Coastal Ledger", "The Coastal Ledger", "https://ledger.example/a", "Flood barrier approved"),
+        ("Flood barrier approved | The Coastal Ledger", LEDGER, LEDGER_URL, "Flood barrier approved"),
         ("Flood barrier approved - Coastal Ledger", None, "https://www.coastalledger.com/a", "Flood barrier approved"),
-        ("The Coastal Ledger | Flood barrier approved", "The Coastal Ledger", "https://ledger.example/a", "Flood barrier approved"),
-        ("Flood barrier – a decade late | Opinion", "The Coastal Ledger", "https://ledger.example/a", "Flood barrier – a decade late | Opinion"),
-        ("Flood barrier approved | Opinion", None, "https://ledger.example/a", "Flood barrier approved | Opinion"),
-        ("Plain headline", "The Coastal Ledger", "https://ledger.example/a", "Plain headline"),
-        ("The Coastal Ledger", "The Coastal Ledger", "https://ledger.example/a", "The Coastal Ledger"),
+        ("The Coastal Ledger | Flood barrier approved", LEDGER, LEDGER_URL, "Flood barrier approved"),
+        ("Flood barrier – a decade late | Opinion", LEDGER, LEDGER_URL, "Flood barrier – a decade late | Opinion"),
+        ("Flood barrier approved | Opinion", None, LEDGER_URL, "Flood barrier approved | Opinion"),
+        ("Plain headline", LEDGER, LEDGER_URL, "Plain headline"),
+        ("The Coastal Ledger", LEDGER, LEDGER_URL, "The Coastal Ledger"),
     ],
 )
 def test_strip_site_suffix(title: str, site: str | None, url: str, expected: str) -> None:

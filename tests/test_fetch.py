@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import re
 import socket
 import time
 import tracemalloc
@@ -286,7 +287,9 @@ async def test_the_test_server_itself_is_refused_without_an_allow_list(
     assert not server.requests_to("/needs-allow-list")
 
 
-async def test_connects_to_the_address_it_checked(server: WebServer, settings: Settings, recorder: ConnectionRecorder) -> None:
+async def test_connects_to_the_address_it_checked(
+    server: WebServer, settings: Settings, recorder: ConnectionRecorder
+) -> None:
     """DNS rebinding: the second answer (127.0.0.1) is never asked for, let alone used."""
     url = server.add("/rebind", PAGE.format("pinned"))
     answers = iter([["127.0.0.2"], ["127.0.0.1"], ["127.0.0.1"]])
@@ -313,7 +316,8 @@ async def test_any_non_public_answer_refuses_the_host(settings: Settings, connec
 
     fetcher = Fetcher(settings, resolver=mixed_resolver)
     try:
-        with pytest.raises(BlockedAddress, match="refused: mixed.example resolves to a private address 10.1.2.3"):
+        refused = "refused: mixed.example resolves to a private address 10.1.2.3"
+        with pytest.raises(BlockedAddress, match=re.escape(refused)):
             await fetcher.fetch("http://mixed.example/")
     finally:
         await fetcher.aclose()
@@ -326,7 +330,7 @@ async def test_unresolvable_host(settings: Settings) -> None:
 
     fetcher = Fetcher(settings, resolver=failing_resolver)
     try:
-        with pytest.raises(NetworkError, match="could not resolve host nowhere.example"):
+        with pytest.raises(NetworkError, match=re.escape("could not resolve host nowhere.example")):
             await fetcher.fetch("https://nowhere.example/news")
     finally:
         await fetcher.aclose()
@@ -363,7 +367,9 @@ async def to_test_server(host: str, port: int) -> Sequence[str]:
     return ["127.0.0.2"]
 
 
-async def test_tls_is_verified_against_the_hostname(tls_server: WebServer, tls: Certificates, settings: Settings) -> None:
+async def test_tls_is_verified_against_the_hostname(
+    tls_server: WebServer, tls: Certificates, settings: Settings
+) -> None:
     fetcher = Fetcher(settings, resolver=to_test_server, ssl_context=tls.client)
     try:
         page = await fetcher.fetch(f"https://news.example:{tls_server.port}/secure")
@@ -389,7 +395,7 @@ async def test_tls_certificate_for_another_name_is_refused(
 async def test_tls_certificate_from_an_unknown_ca_is_refused(tls_server: WebServer, settings: Settings) -> None:
     fetcher = Fetcher(settings, resolver=to_test_server)
     try:
-        with pytest.raises(NetworkError, match="the TLS certificate of news.example is not valid"):
+        with pytest.raises(NetworkError, match=re.escape("the TLS certificate of news.example is not valid")):
             await fetcher.fetch(f"https://news.example:{tls_server.port}/secure")
     finally:
         await fetcher.aclose()
@@ -400,7 +406,7 @@ async def test_tls_certificate_from_an_unknown_ca_is_refused(tls_server: WebServ
 async def test_declared_length_over_the_limit_is_refused_before_reading(server: WebServer, fetcher: Fetcher) -> None:
     url = server.huge("/huge/declared", 50_000_000)
     started = time.monotonic()
-    with pytest.raises(TooLarge, match="50.0 MB; the limit is 1 MB"):
+    with pytest.raises(TooLarge, match=re.escape("50.0 MB; the limit is 1 MB")):
         await fetcher.fetch(url)
     assert time.monotonic() - started < 1
 
@@ -467,7 +473,7 @@ async def test_server_that_never_answers_times_out(server: WebServer, settings: 
     url = server.silent("/silent")
     async with opened(settings, fetch_read_timeout=0.5) as fetcher:
         started = time.monotonic()
-        with pytest.raises(TimedOut, match="sent nothing for 0.5 s"):
+        with pytest.raises(TimedOut, match=re.escape("sent nothing for 0.5 s")):
             await fetcher.fetch(url)
     assert time.monotonic() - started < 2
 
@@ -488,7 +494,9 @@ async def test_pdf_is_unsupported(server: WebServer, fetcher: Fetcher) -> None:
         (b"<html>" + b"\x00\x01\x02" * 100, "binary data"),
     ],
 )
-async def test_binary_labelled_as_html_is_unsupported(server: WebServer, fetcher: Fetcher, body: bytes, kind: str) -> None:
+async def test_binary_labelled_as_html_is_unsupported(
+    server: WebServer, fetcher: Fetcher, body: bytes, kind: str
+) -> None:
     url = server.add(f"/binary/{kind.replace(' ', '-')}", body)
     with pytest.raises(UnsupportedContent, match=f"unsupported content: {kind} labelled text/html"):
         await fetcher.fetch(url)

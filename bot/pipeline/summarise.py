@@ -22,9 +22,10 @@ from bot.pipeline.models import Article, Summary
 MIN_SENTENCES, MAX_SENTENCES = 3, 5
 MAX_SUMMARY_CHARS = 1200
 
+# The word lists below are written as text and split once (hence noqa: SIM905): easier to read and extend.
 _ABBREVIATIONS = frozenset(
     # English
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k u.n inc ltd co corp gen sen rep gov lt col "
+    "mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k u.n inc ltd co corp gen sen rep gov lt col "  # noqa: SIM905
     "capt sgt no nos fig approx dept est jan feb mar apr jun jul aug sep sept oct nov dec mt ave "
     "blvd ft p pp vol ed eds al cf"
     # Ukrainian
@@ -34,11 +35,11 @@ _ABBREVIATIONS = frozenset(
     " г гг ул им т.е т.д т.п тыс руб др пр ген гос пос корп".split()
 )
 # Units that often end a sentence: a boundary when a capital letter follows.
-_SENTENCE_FINAL_UNITS = frozenset("руб коп грн тыс тис млн млрд трлн etc".split())
+_SENTENCE_FINAL_UNITS = frozenset("руб коп грн тыс тис млн млрд трлн etc".split())  # noqa: SIM905
 _SENTENCE_END = re.compile(r"([.!?…]+[\"'»”’)\]]*)(\s+)(?=[\"'«„“(\[—–-]?\s*[\w\d])", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*", re.UNICODE)
 _STOPWORDS = frozenset(
-    "the a an and or but of to in on at for with by from as is are was were be been being it its "
+    "the a an and or but of to in on at for with by from as is are was were be been being it its "  # noqa: SIM905
     "this that these those he she they we you i his her their our your not no yes will would can "
     "could should has have had do does did said says also than then there here which who whom "
     "what when where why how all any some more most other into over after before about up out "

@@ -369,11 +369,7 @@ def check_brief(content: str, language: str) -> Brief:
         raise InvalidReply("reply is not a JSON object") from None
     if not isinstance(data, dict):
         raise InvalidReply("reply is not a JSON object")
-    title, summary = data.get("title"), data.get("summary")
-    for name, value in (("title", title), ("summary", summary)):
-        if not isinstance(value, str) or not value.strip():
-            raise InvalidReply(f"reply has an empty {name}")
-    title, summary = " ".join(title.split()), summary.strip()
+    title, summary = " ".join(_text_field(data, "title").split()), _text_field(data, "summary").strip()
     if len(summary) > MAX_SUMMARY_CHARS:
         raise InvalidReply(f"reply too long (summary over {MAX_SUMMARY_CHARS} characters)")
     if len(title) > MAX_TITLE_CHARS:
@@ -384,6 +380,14 @@ def check_brief(content: str, language: str) -> Brief:
     if not MIN_SENTENCES <= sentences <= MAX_SENTENCES:
         raise InvalidReply(f"summary has {sentences} sentences (expected {MIN_SENTENCES}–{MAX_SENTENCES})")
     return Brief(title, summary)
+
+
+def _text_field(reply: dict[str, object], name: str) -> str:
+    """A field of the model's reply that must be non-empty text; InvalidReply when it is not."""
+    value = reply.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidReply(f"reply has an empty {name}")
+    return value
 
 
 def is_in_language(text: str, language: str) -> bool:

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from typing import Any
 
 import trafilatura
+from trafilatura.settings import Document as TrafilaturaDocument
 
 from bot.pipeline.charset import decode_html
 from bot.pipeline.errors import NoArticle
@@ -58,17 +60,17 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
 
     # readability reads its own copy: trafilatura prunes the tree it is given
     untouched = copy.deepcopy(tree)
-    document = trafilatura.bare_extraction(
+    document = _document(trafilatura.bare_extraction(
         tree, url=url, include_comments=False, with_metadata=True, include_tables=True, favor_recall=True
-    )
+    ))
     own_text = (document.text or "").strip() if document else ""
     # a second opinion on a book-length text would cost seconds and change little
     text = choose_text(own_text, readability_text(untouched)) if len(own_text) < LONGEST_COMPARED else own_text
     if len(own_text) < SHORT_RECALL:
         # recall mode now and then keeps one block of a long page, where the balanced mode reads it whole
-        balanced = trafilatura.bare_extraction(
+        balanced = _document(trafilatura.bare_extraction(
             trafilatura.load_html(markup), url=url, include_comments=False, with_metadata=False, include_tables=True
-        )
+        ))
         text = choose_text(text, (balanced.text or "").strip() if balanced else "")
     if not has_prose(text):
         raise NoArticle("no article text found")
@@ -91,3 +93,8 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
         language=language,
         description=description[:1000] or None,
     )
+
+
+def _document(reading: TrafilaturaDocument | dict[str, Any] | None) -> TrafilaturaDocument | None:
+    """trafilatura's reading of a page; it answers with a dict only when asked to (as_dict=True)."""
+    return reading if isinstance(reading, TrafilaturaDocument) else None

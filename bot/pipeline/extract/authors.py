@@ -52,7 +52,9 @@ ROLE_STARTS = {
     "architect", "facebook", "twitter", "tweet", "pin", "linkedin", "email", "share",
 }
 """A role after a name ends the name ("Liz Kenny Former McKinsey Consultant")."""
-JUNK_WORDS = {"see", "all", "more", "about", "articles", "posts", "learn", "view", "read", "follow", "share", "comments"}
+JUNK_WORDS = {
+    "see", "all", "more", "about", "articles", "posts", "learn", "view", "read", "follow", "share", "comments",
+}
 CREDENTIAL = re.compile(r"[A-Z]{2,5}®?|Ph\.?\s?D\.?|M\.\s?D\.")
 NOT_A_NAME = re.compile(r"https?://|www\.|^\W*$|\d{3,}|[{}<>=]")
 BYLINE_XPATH = (

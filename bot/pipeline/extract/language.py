@@ -18,16 +18,40 @@ UK_LETTERS = frozenset("іїєґІЇЄҐ")
 RU_LETTERS = frozenset("ыэъёЫЭЪЁ")
 """Letters Russian writes and Ukrainian does not."""
 STOPWORDS = {
-    "en": {"the", "and", "of", "to", "in", "is", "that", "for", "it", "with", "as", "was", "on", "are", "this", "be", "by", "have", "from"},
-    "uk": {"і", "й", "що", "не", "на", "та", "до", "як", "це", "від", "для", "за", "але", "його", "було", "який", "також", "або", "ще", "вже"},
-    "ru": {"и", "что", "не", "на", "как", "это", "от", "для", "за", "но", "его", "было", "который", "также", "или", "еще", "уже", "он", "по", "из"},
-    "de": {"der", "die", "und", "das", "ist", "nicht", "mit", "den", "ein", "eine", "zu", "auf", "sich", "auch", "dem", "für"},
-    "fr": {"le", "la", "les", "et", "des", "est", "une", "dans", "que", "pour", "pas", "du", "qui", "sur", "au", "avec"},
-    "es": {"el", "la", "los", "las", "y", "que", "del", "en", "una", "por", "con", "para", "es", "se", "no", "al"},
-    "it": {"il", "di", "che", "la", "e", "per", "una", "sono", "della", "non", "con", "gli", "del", "nel", "anche", "è"},
-    "pt": {"o", "a", "os", "que", "de", "não", "uma", "para", "com", "do", "da", "em", "se", "por", "mais", "é"},
-    "nl": {"de", "het", "een", "en", "van", "is", "dat", "niet", "op", "te", "zijn", "voor", "met", "ook", "er", "maar"},
-    "pl": {"i", "w", "nie", "się", "na", "że", "jest", "do", "to", "z", "jak", "ale", "co", "po", "przez", "oraz"},
+    "en": {
+        "the", "and", "of", "to", "in", "is", "that", "for", "it", "with", "as", "was", "on", "are", "this", "be",
+        "by", "have", "from",
+    },
+    "uk": {
+        "і", "й", "що", "не", "на", "та", "до", "як", "це", "від", "для", "за", "але", "його", "було", "який",
+        "також", "або", "ще", "вже",
+    },
+    "ru": {
+        "и", "что", "не", "на", "как", "это", "от", "для", "за", "но", "его", "было", "который", "также", "или",
+        "еще", "уже", "он", "по", "из",
+    },
+    "de": {
+        "der", "die", "und", "das", "ist", "nicht", "mit", "den", "ein", "eine", "zu", "auf", "sich", "auch", "dem",
+        "für",
+    },
+    "fr": {
+        "le", "la", "les", "et", "des", "est", "une", "dans", "que", "pour", "pas", "du", "qui", "sur", "au", "avec",
+    },
+    "es": {
+        "el", "la", "los", "las", "y", "que", "del", "en", "una", "por", "con", "para", "es", "se", "no", "al",
+    },
+    "it": {
+        "il", "di", "che", "la", "e", "per", "una", "sono", "della", "non", "con", "gli", "del", "nel", "anche", "è",
+    },
+    "pt": {
+        "o", "a", "os", "que", "de", "não", "uma", "para", "com", "do", "da", "em", "se", "por", "mais", "é",
+    },
+    "nl": {
+        "de", "het", "een", "en", "van", "is", "dat", "niet", "op", "te", "zijn", "voor", "met", "ook", "er", "maar",
+    },
+    "pl": {
+        "i", "w", "nie", "się", "na", "że", "jest", "do", "to", "z", "jak", "ale", "co", "po", "przez", "oraz",
+    },
 }
 
 

@@ -66,7 +66,7 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
         meta.get("citation_title"),
         tree.findtext(".//title"),
     ]
-    authors = [
+    raw_authors = [
         *(ld_people(ld.get("author")) if ld else []),
         *meta.getall("citation_author"),
         meta.get("author"),
@@ -116,7 +116,7 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
     site_name = meta.get("og:site_name") or (ld_name(ld.get("publisher")) if ld else None)
     site_name = clean_text(site_name) if isinstance(site_name, str) else None
     description = meta.get("description") or meta.get("og:description")
-    authors = [a for a in authors if isinstance(a, str) and a.strip()]
+    authors = [a for a in raw_authors if isinstance(a, str) and a.strip()]
     organisations = [*ld_organisations(ld.get("author")), *ld_organisations(ld.get("publisher"))] if ld else []
     # the page's own byline is read only when its structured data names no person (it is slow to find)
     known_organisations = {compact(site_name), *map(compact, organisations)} - {""}

@@ -17,9 +17,10 @@ TITLE_SEPARATOR = re.compile(r"(\s+(?:[|\-–—·•»«~]|::)\s+)")
 
 
 def choose_title(page: PageMetadata, *, fallback: str | None, site_name: str | None, url: str) -> str:
-    """The visible headline when it agrees with a declared title, else the best declared title without its site suffix."""
+    """The visible headline when it agrees with a declared title, else the best declared title without its
+    site suffix."""
     names = site_names(site_name, url)
-    declared = [strip_site_suffix(t, names) for t in page.titles + [clean_text(fallback)]]
+    declared = [strip_site_suffix(t, names) for t in [*page.titles, clean_text(fallback)]]
     declared = [t for t in declared if t and not site_like(t, names)]
     keys = {title_key(t) for t in declared}
     headings = [h for h in page.h1s if title_key(h) and not site_like(h, names)]
@@ -66,8 +67,12 @@ def site_names(site_name: str | None, url: str) -> set[str]:
 
 
 def site_like(part: str, names: set[str]) -> bool:
+    """Whether a title part is the site's name: the same, or (for names of four or more) one begins the other."""
     key = compact(part)
-    return bool(key) and any(key == name or (len(name) >= 4 and (key.startswith(name) or name.startswith(key) and len(key) >= 4)) for name in names)
+    return bool(key) and any(
+        key == name or (len(name) >= 4 and (key.startswith(name) or (name.startswith(key) and len(key) >= 4)))
+        for name in names
+    )
 
 
 def limit_title(title: str) -> str:
