@@ -16,8 +16,6 @@ if TYPE_CHECKING:  # metadata reads bylines with this module's help
     from bot.pipeline.extract.metadata import PageMetadata
 
 MAX_AUTHORS = 10
-
-
 BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?!sponsored\b)[^\W\d_]+\s+)?by(?:\s*:\s*|\s+|$)|"
     r"^\s*(?:(?:written|posted|published|reported|reviewed|edited|words|text|photos?|story|article)\s+)?"
@@ -25,8 +23,6 @@ BYLINE_PREFIX = re.compile(
     re.IGNORECASE,
 )
 NAME_SPLIT = re.compile(r"\s*(?:;|\||\n|&|\band\b|\bund\b|\bet\b|\bі\b|\bи\b|\bта\b)\s*", re.IGNORECASE)
-
-
 DATE_WORDS = re.compile(
     rf"^(?:{MONTHS}|may|mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
     rf"|today|yesterday)\b",

@@ -38,4 +38,5 @@ def _visible_or_joining(ch: str) -> bool:
 
 
 def compact(text: str | None) -> str:
+    """Letters and digits only, case folded: "The Coastal Ledger" -> "thecoastalledger", for comparing names."""
     return "".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text or "").casefold()))

@@ -24,8 +24,6 @@ MONTHS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t|tember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-
-
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})\b")
 URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])(?:[/_-](0?[1-9]|[12]\d|3[01]))?(?:/|[_-]|$)")
@@ -167,6 +165,7 @@ def parse_date(raw: str | None) -> date | None:
 
 
 def url_date(url: str) -> date | None:
+    """The date in a page's address ("/2024/03/14/story"; the 1st when it gives only a month), or None."""
     match = URL_DATE.search(urlsplit(url).path)
     if not match:
         return None

@@ -99,12 +99,14 @@ def detect_language(text: str) -> str | None:
 
 
 def decide(scores: dict[str, int], *, minimum: int) -> str | None:
+    """The best-scoring language when it scores at least `minimum` and twice the runner-up, else None."""
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
     return best if top >= minimum and top >= 2 * second else None
 
 
 def language_code(value: str) -> str | None:
+    """The language code of a declared value ("en-GB" -> "en", "uk_UA" -> "uk"), or None."""
     code = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 

@@ -137,16 +137,25 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
     )
 
 
-class MetaTags(dict[str, list[str]]):
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        values = super().get(key)
-        return values[0] if values else default
+class MetaTags:
+    """A page's <meta> contents by lower-cased name or property; `get` gives the first, `getall` every one."""
+
+    def __init__(self) -> None:
+        self._contents: dict[str, list[str]] = {}
+
+    def add(self, key: str, content: str) -> None:
+        self._contents.setdefault(key, []).append(content)
+
+    def get(self, key: str) -> str | None:
+        contents = self._contents.get(key)
+        return contents[0] if contents else None
 
     def getall(self, key: str) -> list[str]:
-        return super().get(key, [])
+        return self._contents.get(key, [])
 
 
 def meta_tags(tree: HtmlElement) -> MetaTags:
+    """Every non-empty <meta> content, under its property, name, itemprop and http-equiv."""
     tags = MetaTags()
     for element in tree.iterfind(".//meta"):
         content = element.get("content")
@@ -155,7 +164,7 @@ def meta_tags(tree: HtmlElement) -> MetaTags:
         for attribute in ("property", "name", "itemprop", "http-equiv"):
             key = element.get(attribute)
             if key:
-                tags.setdefault(key.strip().lower(), []).append(content.strip())
+                tags.add(key.strip().lower(), content.strip())
     return tags
 
 
@@ -192,6 +201,7 @@ def json_ld_article(nodes: list[dict]) -> dict | None:
 
 
 def walk_json_ld(data: object, depth: int = 0) -> Iterator[dict]:
+    """The JSON-LD objects in `data`, into lists, @graph, mainEntity and itemListElement, six levels deep."""
     if depth > 6:
         return
     if isinstance(data, list):
@@ -205,12 +215,14 @@ def walk_json_ld(data: object, depth: int = 0) -> Iterator[dict]:
 
 
 def types_of(node: dict) -> set[str]:
+    """A JSON-LD object's @type values, lower-cased, without a schema.org prefix."""
     value = node.get("@type")
     values = value if isinstance(value, list) else [value]
     return {v.rsplit("/", 1)[-1].lower() for v in values if isinstance(v, str)}
 
 
 def resolve(value: object, by_id: dict[str, dict]) -> object:
+    """`value` with bare {"@id": ...} references replaced by the objects they name."""
     if isinstance(value, list):
         return [resolve(v, by_id) for v in value]
     if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in by_id:
@@ -219,6 +231,7 @@ def resolve(value: object, by_id: dict[str, dict]) -> object:
 
 
 def ld_name(value: object) -> str | None:
+    """The name of a JSON-LD value: a string, an object's "name", or the first of a list's."""
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, dict):
@@ -227,6 +240,7 @@ def ld_name(value: object) -> str | None:
 
 
 def ld_organisations(value: object) -> list[str]:
+    """The names of the organisations in a JSON-LD value (an object or a list of them)."""
     items = value if isinstance(value, list) else [value]
     return [
         item["name"] for item in items

@@ -35,14 +35,10 @@ LONGEST_COMPARED = 200_000
 """Characters of a reading compared with another (the longest dev-set article has 75,000); a
 trafilatura text longer than this gets no second opinion."""
 WORD_OR_NUMBER = re.compile(r"\w+")
-
-
 BLOCK_TAGS = {
     "p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th", "table",
     "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figcaption", "br", "hr",
 }
-
-
 TEXT_CLEANER = copy.copy(readability.cleaners.html_cleaner)
 TEXT_CLEANER.javascript = False
 """readability's cleaner without its JavaScript pass. readability makes its copy of a page safe to

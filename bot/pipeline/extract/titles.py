@@ -11,8 +11,6 @@ from bot.pipeline.extract.cleaning import clean_text, compact
 from bot.pipeline.extract.metadata import PageMetadata
 
 MAX_TITLE = 300
-
-
 TITLE_SEPARATOR = re.compile(r"(\s+(?:[|\-–—·•»«~]|::)\s+)")
 
 
@@ -44,6 +42,7 @@ def agrees(key: str, keys: set[str]) -> bool:
 
 
 def title_key(text: str) -> str:
+    """A title's words, case folded and space-separated, for comparing titles."""
     return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
 
 
@@ -76,6 +75,7 @@ def site_like(part: str, names: set[str]) -> bool:
 
 
 def limit_title(title: str) -> str:
+    """A cleaned title cut at a word to MAX_TITLE characters, with "…" when cut."""
     title = clean_text(title)
     if len(title) <= MAX_TITLE:
         return title
@@ -91,4 +91,5 @@ def without_headline(text: str, title: str) -> str:
 
 
 def first_line(text: str) -> str:
+    """The text's first line as a title, for a page that declares none."""
     return limit_title(text.strip().splitlines()[0]) if text.strip() else ""
