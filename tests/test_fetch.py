@@ -7,6 +7,7 @@ refused address never even sees a connection.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gzip
 import re
@@ -332,6 +333,21 @@ async def test_unresolvable_host(settings: Settings) -> None:
     try:
         with pytest.raises(NetworkError, match=re.escape("could not resolve host nowhere.example")):
             await fetcher.fetch("https://nowhere.example/news")
+    finally:
+        await fetcher.aclose()
+
+
+@pytest.mark.parametrize("stall", ["sleeps", "times out itself"])
+async def test_resolving_slower_than_the_connect_timeout(settings: Settings, stall: str) -> None:
+    async def slow_resolver(host: str, port: int) -> Sequence[str]:
+        if stall == "sleeps":
+            await asyncio.sleep(10)
+        raise TimeoutError  # a resolver's own deadline is a timeout, not an unknown host
+
+    fetcher = Fetcher(dataclasses.replace(settings, fetch_connect_timeout=0.3), resolver=slow_resolver)
+    try:
+        with pytest.raises(TimedOut, match=re.escape("could not resolve host slow.example within 0.3 s")):
+            await fetcher.fetch("https://slow.example/news")
     finally:
         await fetcher.aclose()
 

@@ -73,7 +73,11 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        addresses = await self._addresses(host, port, timeout)
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await self._addresses(host, port)
+        except TimeoutError:
+            raise TimedOut(f"could not resolve host {host} within {timeout:g} s") from None
         for address in addresses:
             check_address(host, address, allow=self._allow)
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
@@ -90,12 +94,12 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         # Explained here: httpcore's pool re-raises with the underlying cause cut off.
         raise _connect_failure(host, failure, timeout)
 
-    async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:  # noqa: ASYNC109
+    async def _addresses(self, host: str, port: int) -> list[str]:
+        """Every address the resolver gives for `host`; NetworkError when it gives none."""
         try:
-            async with asyncio.timeout(timeout):
-                addresses = list(await self._resolve(host, port))
+            addresses = list(await self._resolve(host, port))
         except TimeoutError:
-            raise TimedOut(f"could not resolve host {host} within {timeout:g} s") from None
+            raise  # a deadline, not an unknown host (TimeoutError is an OSError too)
         except (OSError, UnicodeError):  # socket.gaierror is an OSError
             addresses = []
         if not addresses:
