@@ -76,8 +76,9 @@ def count_letters(text: str) -> LetterCounts:
         letters=len(letters),
         cyrillic=sum("\u0400" <= ch <= "\u04ff" for ch in letters),
         latin=sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters),
-        ukrainian=sum(ch in UK_LETTERS for ch in letters),
-        russian=sum(ch in RU_LETTERS for ch in letters),
+        # a few letters, each counted at C speed: no pass over every letter for them
+        ukrainian=sum(map(text.count, UK_LETTERS)),
+        russian=sum(map(text.count, RU_LETTERS)),
     )
 
 
