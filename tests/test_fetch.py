@@ -7,22 +7,23 @@ refused address never even sees a connection.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gzip
+import re
 import socket
 import time
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from ipaddress import IPv4Address, IPv6Address, ip_network
+from ipaddress import ip_network
 
 import httpcore
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from bot.config import Settings
+from bot.pipeline.bodies import ACCEPT_ENCODING, BROTLI_SUPPORTED
 from bot.pipeline.errors import (
     BlockedAddress,
     HttpStatus,
@@ -33,16 +34,7 @@ from bot.pipeline.errors import (
     TooManyRedirects,
     UnsupportedContent,
 )
-from bot.pipeline.fetch import (
-    ACCEPT_ENCODING,
-    BROTLI_SUPPORTED,
-    Fetcher,
-    address_problem,
-    check_address,
-    codec_name,
-    declared_encoding,
-    is_public_address,
-)
+from bot.pipeline.fetch import Fetcher
 from tests.support.webserver import Certificates, ConnectionRecorder, Exchange, WebServer, certificates
 
 PAGE = "<!doctype html><html><head><title>Test</title></head><body><p>{}</p></body></html>"
@@ -130,10 +122,6 @@ async def test_ordinary_page(server: WebServer, fetcher: Fetcher, settings: Sett
     assert request.headers["host"] == f"127.0.0.2:{server.port}"
 
 
-def test_br_is_advertised_only_when_it_can_be_bounded() -> None:
-    assert ACCEPT_ENCODING == ("gzip, deflate, br" if BROTLI_SUPPORTED else "gzip, deflate")
-
-
 @pytest.mark.parametrize(
     ("encoding", "pack"),
     [
@@ -184,32 +172,6 @@ async def test_windows_1251_page_without_charset_is_detected(server: WebServer, 
 async def test_charset_from_header(server: WebServer, fetcher: Fetcher) -> None:
     url = server.add("/cp1251-labelled", CP1251_PAGE, content_type='text/html; charset="Windows-1251"')
     assert (await fetcher.fetch(url)).encoding == "cp1251"
-
-
-@pytest.mark.parametrize(
-    ("body", "header_charset", "expected"),
-    [
-        (b'<html><head><meta charset="koi8-r"></head>', None, "koi8-r"),
-        (b"<html><head><meta charset=windows-1251>", None, "cp1251"),
-        (b'<meta http-equiv="Content-Type" content="text/html; charset=Windows-1251">', None, "cp1251"),
-        (b'<meta charset="utf-8">', "windows-1251", "cp1251"),  # the header wins over <meta>
-        (b"\xef\xbb\xbf<html>", "windows-1251", "utf-8"),  # a byte-order mark wins over both
-        (b"<html>", "iso-8859-1", "cp1252"),  # as browsers read Latin-1 labels
-        (b"<html>", "no-such-charset", None),
-        (b'<meta charset="base64">', None, None),  # a codec, but not a text encoding
-        (b" " * 5000 + b'<meta charset="koi8-r">', None, None),  # beyond the first 4 KB
-    ],
-)
-def test_declared_encoding(body: bytes, header_charset: str | None, expected: str | None) -> None:
-    assert declared_encoding(body, header_charset) == expected
-
-
-@pytest.mark.parametrize(
-    ("label", "expected"),
-    [("UTF8", "utf-8"), ("windows-1251", "cp1251"), ("cp1251", "cp1251"), ("KOI8-U", "koi8-u"), ("", None)],
-)
-def test_codec_name(label: str, expected: str | None) -> None:
-    assert codec_name(label) == expected
 
 
 # --- Redirects --------------------------------------------------------------------------------
@@ -326,7 +288,9 @@ async def test_the_test_server_itself_is_refused_without_an_allow_list(
     assert not server.requests_to("/needs-allow-list")
 
 
-async def test_connects_to_the_address_it_checked(server: WebServer, settings: Settings, recorder: ConnectionRecorder) -> None:
+async def test_connects_to_the_address_it_checked(
+    server: WebServer, settings: Settings, recorder: ConnectionRecorder
+) -> None:
     """DNS rebinding: the second answer (127.0.0.1) is never asked for, let alone used."""
     url = server.add("/rebind", PAGE.format("pinned"))
     answers = iter([["127.0.0.2"], ["127.0.0.1"], ["127.0.0.1"]])
@@ -353,7 +317,8 @@ async def test_any_non_public_answer_refuses_the_host(settings: Settings, connec
 
     fetcher = Fetcher(settings, resolver=mixed_resolver)
     try:
-        with pytest.raises(BlockedAddress, match="refused: mixed.example resolves to a private address 10.1.2.3"):
+        refused = "refused: mixed.example resolves to a private address 10.1.2.3"
+        with pytest.raises(BlockedAddress, match=re.escape(refused)):
             await fetcher.fetch("http://mixed.example/")
     finally:
         await fetcher.aclose()
@@ -366,8 +331,23 @@ async def test_unresolvable_host(settings: Settings) -> None:
 
     fetcher = Fetcher(settings, resolver=failing_resolver)
     try:
-        with pytest.raises(NetworkError, match="could not resolve host nowhere.example"):
+        with pytest.raises(NetworkError, match=re.escape("could not resolve host nowhere.example")):
             await fetcher.fetch("https://nowhere.example/news")
+    finally:
+        await fetcher.aclose()
+
+
+@pytest.mark.parametrize("stall", ["sleeps", "times out itself"])
+async def test_resolving_slower_than_the_connect_timeout(settings: Settings, stall: str) -> None:
+    async def slow_resolver(host: str, port: int) -> Sequence[str]:
+        if stall == "sleeps":
+            await asyncio.sleep(10)
+        raise TimeoutError  # a resolver's own deadline is a timeout, not an unknown host
+
+    fetcher = Fetcher(dataclasses.replace(settings, fetch_connect_timeout=0.3), resolver=slow_resolver)
+    try:
+        with pytest.raises(TimedOut, match=re.escape("could not resolve host slow.example within 0.3 s")):
+            await fetcher.fetch("https://slow.example/news")
     finally:
         await fetcher.aclose()
 
@@ -383,89 +363,6 @@ async def test_environment_proxy_is_ignored(
     async with opened(settings) as fetcher:
         assert b"direct" in (await fetcher.fetch(url)).body
     assert recorder.connections() == 0
-
-
-ADDRESSES = [
-    # (address, refused as) -- None means public
-    ("8.8.8.8", None),
-    ("93.184.215.14", None),
-    ("2606:4700::1111", None),
-    ("2a00:1450:4001:80b::200e", None),
-    ("127.0.0.1", "a loopback address"),
-    ("127.255.255.254", "a loopback address"),
-    ("10.0.0.1", "a private address"),
-    ("172.16.0.1", "a private address"),
-    ("172.31.255.255", "a private address"),
-    ("172.32.0.1", None),
-    ("192.168.1.1", "a private address"),
-    ("169.254.169.254", "a link-local address"),
-    ("100.64.0.1", "a shared (CGNAT) address"),
-    ("100.100.100.200", "a shared (CGNAT) address"),
-    ("0.0.0.0", "an unspecified address"),
-    ("0.1.2.3", "an unspecified address"),
-    ("224.0.0.1", "a multicast address"),
-    ("240.0.0.1", "a reserved address"),
-    ("255.255.255.255", "a reserved address"),
-    ("192.0.0.8", "a reserved address"),
-    ("192.0.2.1", "a documentation address"),
-    ("198.18.0.1", "a benchmarking address"),
-    ("198.19.255.255", "a benchmarking address"),
-    ("198.51.100.1", "a documentation address"),
-    ("203.0.113.1", "a documentation address"),
-    ("::", "an unspecified address"),
-    ("::1", "a loopback address"),
-    ("fc00::1", "a private (unique local) address"),
-    ("fd12:3456::1", "a private (unique local) address"),
-    ("fe80::1", "a link-local address"),
-    ("fe80::1%1", "a link-local address"),
-    ("fec0::1", "a site-local address"),
-    ("ff02::1", "a multicast address"),
-    ("2001:db8::1", "a documentation address"),
-    ("::ffff:127.0.0.1", "a loopback address"),
-    ("::ffff:10.0.0.1", "a private address"),
-    ("::ffff:169.254.169.254", "a link-local address"),
-    ("::ffff:8.8.8.8", None),
-    ("::127.0.0.1", "a loopback address"),
-    ("::8.8.8.8", None),
-    ("2002:7f00:1::", "a loopback address"),
-    ("2002:a9fe:a9fe::1", "a link-local address"),
-    ("2002:808:808::1", None),
-    ("64:ff9b::a00:1", "a private address"),
-    ("64:ff9b::7f00:1", "a loopback address"),
-    ("64:ff9b::808:808", None),
-    ("64:ff9b:1::a00:1", "a local NAT64 address"),
-    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "a Teredo tunnel address"),
-    ("2001:2::1", "a reserved address"),
-    ("100::1", "a discard address"),
-    ("3fff::1", "a documentation address"),
-    ("4000::1", "a reserved address"),
-]
-
-
-@pytest.mark.parametrize(("address", "problem"), ADDRESSES)
-def test_address_judge(address: str, problem: str | None) -> None:
-    assert address_problem(address) == problem
-    assert is_public_address(address) is (problem is None)
-
-
-@given(st.ip_addresses(v=4))
-def test_ipv6_forms_of_an_ipv4_address_are_judged_as_that_address(address: IPv4Address) -> None:
-    value = int(address)
-    for embedded in (
-        IPv6Address((0xFFFF << 32) | value),  # ::ffff:a.b.c.d
-        IPv6Address((0x64_FF9B << 96) | value),  # 64:ff9b::a.b.c.d
-        IPv6Address((0x2002 << 112) | (value << 80) | 1),  # 2002:aabb:ccdd::1
-    ):
-        assert address_problem(embedded) == address_problem(address), embedded
-
-
-def test_allow_list_exempts_exactly_its_networks() -> None:
-    allow = (ip_network("127.0.0.2/32"),)
-    check_address("test", "127.0.0.2", allow=allow)
-    check_address("test", "8.8.8.8", allow=allow)
-    for refused in ("127.0.0.1", "127.0.0.3", "::ffff:127.0.0.2", "::1"):
-        with pytest.raises(BlockedAddress):
-            check_address("test", refused, allow=allow)
 
 
 # --- TLS: certificate and SNI checked against the name, connection made to the checked address ---
@@ -486,7 +383,9 @@ async def to_test_server(host: str, port: int) -> Sequence[str]:
     return ["127.0.0.2"]
 
 
-async def test_tls_is_verified_against_the_hostname(tls_server: WebServer, tls: Certificates, settings: Settings) -> None:
+async def test_tls_is_verified_against_the_hostname(
+    tls_server: WebServer, tls: Certificates, settings: Settings
+) -> None:
     fetcher = Fetcher(settings, resolver=to_test_server, ssl_context=tls.client)
     try:
         page = await fetcher.fetch(f"https://news.example:{tls_server.port}/secure")
@@ -512,7 +411,7 @@ async def test_tls_certificate_for_another_name_is_refused(
 async def test_tls_certificate_from_an_unknown_ca_is_refused(tls_server: WebServer, settings: Settings) -> None:
     fetcher = Fetcher(settings, resolver=to_test_server)
     try:
-        with pytest.raises(NetworkError, match="the TLS certificate of news.example is not valid"):
+        with pytest.raises(NetworkError, match=re.escape("the TLS certificate of news.example is not valid")):
             await fetcher.fetch(f"https://news.example:{tls_server.port}/secure")
     finally:
         await fetcher.aclose()
@@ -523,7 +422,7 @@ async def test_tls_certificate_from_an_unknown_ca_is_refused(tls_server: WebServ
 async def test_declared_length_over_the_limit_is_refused_before_reading(server: WebServer, fetcher: Fetcher) -> None:
     url = server.huge("/huge/declared", 50_000_000)
     started = time.monotonic()
-    with pytest.raises(TooLarge, match="50.0 MB; the limit is 1 MB"):
+    with pytest.raises(TooLarge, match=re.escape("50.0 MB; the limit is 1 MB")):
         await fetcher.fetch(url)
     assert time.monotonic() - started < 1
 
@@ -590,7 +489,7 @@ async def test_server_that_never_answers_times_out(server: WebServer, settings: 
     url = server.silent("/silent")
     async with opened(settings, fetch_read_timeout=0.5) as fetcher:
         started = time.monotonic()
-        with pytest.raises(TimedOut, match="sent nothing for 0.5 s"):
+        with pytest.raises(TimedOut, match=re.escape("sent nothing for 0.5 s")):
             await fetcher.fetch(url)
     assert time.monotonic() - started < 2
 
@@ -611,7 +510,9 @@ async def test_pdf_is_unsupported(server: WebServer, fetcher: Fetcher) -> None:
         (b"<html>" + b"\x00\x01\x02" * 100, "binary data"),
     ],
 )
-async def test_binary_labelled_as_html_is_unsupported(server: WebServer, fetcher: Fetcher, body: bytes, kind: str) -> None:
+async def test_binary_labelled_as_html_is_unsupported(
+    server: WebServer, fetcher: Fetcher, body: bytes, kind: str
+) -> None:
     url = server.add(f"/binary/{kind.replace(' ', '-')}", body)
     with pytest.raises(UnsupportedContent, match=f"unsupported content: {kind} labelled text/html"):
         await fetcher.fetch(url)

@@ -1,6 +1,6 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from bot.pipeline.links import canonicalise, domain_of, find_links
 
@@ -60,8 +60,14 @@ def test_find_links_never_raises_and_is_idempotent(text: str) -> None:
         assert find_links(url) == [url]
 
 
+SIMPLE_URL = (
+    r"https?://[a-z]{1,10}\.(com|org|ua)(/[\w%.~-]{0,12}){0,3}"
+    r"(\?[a-z_]{1,8}=[\w]{0,5}(&[a-z_]{1,8}=\w{0,5}){0,3})?(#\w*)?"
+)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(r"https?://[a-z]{1,10}\.(com|org|ua)(/[\w%.~-]{0,12}){0,3}(\?[a-z_]{1,8}=[\w]{0,5}(&[a-z_]{1,8}=\w{0,5}){0,3})?(#\w*)?", fullmatch=True))
+@given(st.from_regex(SIMPLE_URL, fullmatch=True))
 def test_canonicalise_is_idempotent(url: str) -> None:
     once = canonicalise(url)
     assert once is not None

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pipeline.summarise import MAX_SUMMARY_CHARS, split_sentences, summarise_extractive
+from bot.pipeline.summarise import MAX_SUMMARY_CHARS, open_quotations, split_sentences, summarise_extractive
 
 
 @pytest.mark.parametrize(
@@ -62,4 +62,76 @@ def test_short_text_is_kept_whole() -> None:
 @given(st.text(max_size=5000))
 def test_summary_never_raises_and_is_bounded(text: str) -> None:
     summary = summarise_extractive(text)
+    assert len(summary) <= 2 * MAX_SUMMARY_CHARS + 1
+
+
+PROTEST = [
+    "Farmers from the southern regions drove their tractors to the capital on Monday to protest against grain "
+    "import rules.",
+    "The protest blocked the main road into the city for several hours, police said.",
+    "Officials from the agriculture ministry met farmers' union representatives in the afternoon.",
+    "No agreement on the grain import rules was reached, according to both sides.",
+    "Another meeting is planned for next week, the ministry said.",
+    "Prices for wheat have fallen by a fifth since the spring, traders said.",
+    "Some tractors remained parked near the ministry building overnight.",
+    "Police said the protest had been peaceful.",
+    "The farmers' union leader was quoted by local media as saying {open}grain import rules ruin farmers, "
+    "that's why we have come here. We are not leaving, not today, not tomorrow.{close}",
+    "The union said it would decide on further action after the next meeting.",
+]
+
+
+@pytest.mark.parametrize(("open_mark", "close_mark"), [('"', '"'), ("“", "”"), ("«", "»"), ("„", "“")])
+def test_a_quotation_cut_into_sentences_is_taken_whole(open_mark: str, close_mark: str) -> None:
+    # the splitter cuts the union leader's quotation in two; its first half scores high, its second low
+    text = "\n".join(PROTEST).format(open=open_mark, close=close_mark)
+    summary = summarise_extractive(text)
+
+    assert open_quotations(summary) == []
+    assert summary.endswith(f"that's why we have come here. We are not leaving, not today, not tomorrow.{close_mark}")
+
+
+def test_a_quotation_its_paragraph_never_closes_is_left_out() -> None:
+    # a quotation running over paragraphs opens each one and closes only in the last
+    text = "\n".join(PROTEST[:8]).format() + (
+        "\n“Grain import rules ruin farmers, and that's why we have come to the capital with our tractors."
+        "\n“We are not leaving,” the union leader said."
+    )
+    summary = summarise_extractive(text)
+
+    assert open_quotations(summary) == []
+    assert "Grain import rules ruin farmers" not in summary
+
+
+@pytest.mark.parametrize(
+    ("text", "left_open"),
+    [
+        ('He said "we came here.', ['"']),
+        ('He said "we came here." Then he left.', []),
+        ("«Ми тут, — сказав він. — „Назавжди“.", ["«"]),
+        ("«Ми тут, — сказав він. — „Назавжди“».", []),
+        ("„Wir bleiben“, sagte er.", []),
+        ("„Мы остаёмся”, сказал он.", []),
+        ("“Outer ‘inner’ text", ["“"]),
+        ("a 5” screen", []),  # a closing mark that closes nothing leaves nothing open
+        ("", []),
+    ],
+)
+def test_open_quotations(text: str, left_open: list[str]) -> None:
+    assert open_quotations(text) == left_open
+
+
+QUOTED_SENTENCE = st.builds(
+    lambda words, marks: " ".join(f"{mark}{word}" for word, mark in zip(words, marks, strict=False)) + ".",
+    st.lists(st.sampled_from(["grain", "farmers", "tractors", "ministry", "rules", "protest", "police"]),
+             min_size=5, max_size=12),
+    st.lists(st.sampled_from(["", "", "", '"', "“", "”", "«", "»", "„"]), min_size=12, max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(QUOTED_SENTENCE, min_size=1, max_size=4).map(" ".join), min_size=1, max_size=20))
+def test_a_summary_never_ends_inside_a_quotation(paragraphs: list[str]) -> None:
+    summary = summarise_extractive("\n".join(paragraphs))
+    assert open_quotations(summary) == []
     assert len(summary) <= 2 * MAX_SUMMARY_CHARS + 1

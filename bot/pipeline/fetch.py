@@ -2,13 +2,13 @@
 
 Fetcher owns the process's one httpx.AsyncClient. Every connection it opens goes through
 `_GuardedBackend`, which resolves the host itself, refuses the whole request if any address is
-not public (`address_problem` is the table), and then connects to the very address it checked,
+not public (`check_address`, in addresses.py), and then connects to the very address it checked,
 so DNS rebinding has no window. Host header, TLS SNI and certificate checks keep the real name.
 
 Redirects are followed here, not by httpx, each hop checked the same way. The body is read raw
-and unpacked here (one layer of gzip or deflate, or br when a bounded brotli is installed), so
-both the bytes on the wire and the unpacked bytes stay under `fetch_max_bytes`. A total deadline
-covers the whole fetch, because httpx's timeouts are per read and a slow drip never trips them.
+and unpacked by bodies.read_body, so both the bytes on the wire and the unpacked bytes stay under
+`fetch_max_bytes`; its charset is settled by charset.py. A total deadline covers the whole fetch,
+because httpx's timeouts are per read and a slow drip never trips them.
 
 Every expected failure is a FetchError subclass from bot.pipeline.errors, with readable words.
 """
@@ -16,22 +16,20 @@ Every expected failure is a FetchError subclass from bot.pipeline.errors, with r
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
-import ipaddress
-import re
 import socket
 import ssl
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any, Protocol
+from typing import Any
 
-import charset_normalizer
 import httpcore
 import httpx
 
 from bot.config import Settings
+from bot.pipeline.addresses import IPNetwork, check_address
+from bot.pipeline.bodies import ACCEPT_ENCODING, HTML_TYPES, parse_content_type, read_body
+from bot.pipeline.charset import declared_encoding, detect_encoding
 from bot.pipeline.errors import (
     BlockedAddress,
     FetchError,
@@ -39,23 +37,15 @@ from bot.pipeline.errors import (
     InvalidUrl,
     NetworkError,
     TimedOut,
-    TooLarge,
     TooManyRedirects,
     UnsupportedContent,
 )
 from bot.pipeline.models import FetchedPage
 
-try:
-    import brotli
-except ImportError:  # pragma: no cover - depends on what is installed
-    brotli = None
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """(host, port) -> the host's addresses as strings; the default asks the system resolver."""
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 FEED_TYPES = HTML_TYPES | frozenset({
     "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
     "application/feed+json", "application/json", "text/plain",
@@ -63,103 +53,6 @@ FEED_TYPES = HTML_TYPES | frozenset({
 """What a feed address may answer with: the feed formats as servers label them, and a site page to search."""
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
                "text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1")
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-SNIFF_BYTES = 1024
-META_SCAN_BYTES = 4096
-DETECT_BYTES = 64 * 1024
-
-# brotli < 1.2 cannot bound its output, so a tiny br body could unpack to gigabytes.
-BROTLI_SUPPORTED = brotli is not None and hasattr(brotli.Decompressor, "can_accept_more_data")
-ACCEPT_ENCODING = "gzip, deflate, br" if BROTLI_SUPPORTED else "gzip, deflate"
-
-
-# --- Which addresses may be fetched --------------------------------------------------------
-
-def _table(*rows: tuple[str, str]) -> tuple[tuple[IPNetwork, str], ...]:
-    return tuple((ipaddress.ip_network(network), words) for network, words in rows)
-
-
-_IPV4_REFUSED = _table(
-    ("0.0.0.0/8", "an unspecified address"),
-    ("10.0.0.0/8", "a private address"),
-    ("100.64.0.0/10", "a shared (CGNAT) address"),
-    ("127.0.0.0/8", "a loopback address"),
-    ("169.254.0.0/16", "a link-local address"),  # cloud metadata lives here
-    ("172.16.0.0/12", "a private address"),
-    ("192.0.0.0/24", "a reserved address"),
-    ("192.0.2.0/24", "a documentation address"),
-    ("192.88.99.0/24", "a reserved address"),  # retired 6to4 relays
-    ("192.168.0.0/16", "a private address"),
-    ("198.18.0.0/15", "a benchmarking address"),
-    ("198.51.100.0/24", "a documentation address"),
-    ("203.0.113.0/24", "a documentation address"),
-    ("224.0.0.0/4", "a multicast address"),
-    ("240.0.0.0/4", "a reserved address"),  # includes broadcast 255.255.255.255
-)
-
-_IPV6_REFUSED = _table(
-    ("::/128", "an unspecified address"),
-    ("::1/128", "a loopback address"),
-    ("64:ff9b:1::/48", "a local NAT64 address"),
-    ("100::/64", "a discard address"),
-    ("2001::/32", "a Teredo tunnel address"),
-    ("2001::/23", "a reserved address"),
-    ("2001:db8::/32", "a documentation address"),
-    ("3fff::/20", "a documentation address"),
-    ("5f00::/16", "a reserved address"),
-    ("fc00::/7", "a private (unique local) address"),
-    ("fe80::/10", "a link-local address"),
-    ("fec0::/10", "a site-local address"),
-    ("ff00::/8", "a multicast address"),
-)
-
-_IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
-
-# IPv6 forms that carry an IPv4 address: judged by that address. (network, bit offset from the right)
-_IPV6_EMBEDDING_IPV4 = (
-    (ipaddress.IPv6Network("::ffff:0:0/96"), 0),  # IPv4-mapped
-    (ipaddress.IPv6Network("::/96"), 0),  # IPv4-compatible (deprecated)
-    (ipaddress.IPv6Network("64:ff9b::/96"), 0),  # NAT64
-    (ipaddress.IPv6Network("2002::/16"), 80),  # 6to4: 2002:AABB:CCDD::/48
-)
-
-
-def address_problem(address: IPAddress | str) -> str | None:
-    """Why `address` must not be fetched ("a loopback address"), or None when it is public."""
-    address = ipaddress.ip_address(address)
-    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
-        address = ipaddress.IPv6Address(address.compressed.split("%")[0])
-    if isinstance(address, ipaddress.IPv4Address):
-        return _first_match(address, _IPV4_REFUSED)
-    if (problem := _first_match(address, _IPV6_REFUSED)) is not None:
-        return problem
-    for network, shift in _IPV6_EMBEDDING_IPV4:
-        if address in network:
-            return address_problem(ipaddress.IPv4Address((int(address) >> shift) & 0xFFFF_FFFF))
-    if address not in _IPV6_GLOBAL_UNICAST:
-        return "a reserved address"
-    return None
-
-
-def is_public_address(address: IPAddress | str) -> bool:
-    """True when `address` may be fetched from without an allow-list."""
-    return address_problem(address) is None
-
-
-def check_address(host: str, address: IPAddress | str, *, allow: Iterable[IPNetwork] = ()) -> None:
-    """Raise BlockedAddress unless `address` (which `host` resolved to) is public or allowed."""
-    address = ipaddress.ip_address(address)
-    if any(address.version == network.version and address in network for network in allow):
-        return
-    if (problem := address_problem(address)) is None:
-        return
-    if host == str(address):
-        raise BlockedAddress(f"refused: {address} is {problem}")
-    raise BlockedAddress(f"refused: {host} resolves to {problem} {address}")
-
-
-def _first_match(address: IPAddress, table: tuple[tuple[IPNetwork, str], ...]) -> str | None:
-    return next((words for network, words in table if address in network), None)
 
 
 # --- Connections only to checked addresses -------------------------------------------------
@@ -170,6 +63,7 @@ async def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+# httpcore's network interface hands each call its own `timeout`; hence the noqa: ASYNC109 below.
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves each host once, refuses non-public addresses, connects to the checked address."""
 
@@ -182,11 +76,15 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         self,
         host: str,
         port: int,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        addresses = await self._addresses(host, port, timeout)
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await self._addresses(host, port)
+        except TimeoutError:
+            raise TimedOut(f"could not resolve host {host} within {timeout:g} s") from None
         for address in addresses:
             check_address(host, address, allow=self._allow)
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
@@ -203,12 +101,12 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         # Explained here: httpcore's pool re-raises with the underlying cause cut off.
         raise _connect_failure(host, failure, timeout)
 
-    async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+    async def _addresses(self, host: str, port: int) -> list[str]:
+        """Every address the resolver gives for `host`; NetworkError when it gives none."""
         try:
-            async with asyncio.timeout(timeout):
-                addresses = list(await self._resolve(host, port))
+            addresses = list(await self._resolve(host, port))
         except TimeoutError:
-            raise TimedOut(f"could not resolve host {host} within {timeout:g} s") from None
+            raise  # a deadline, not an unknown host (TimeoutError is an OSError too)
         except (OSError, UnicodeError):  # socket.gaierror is an OSError
             addresses = []
         if not addresses:
@@ -216,7 +114,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         return addresses
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None  # noqa: ASYNC109
     ) -> httpcore.AsyncNetworkStream:
         raise BlockedAddress("refused: Unix sockets are never fetched")
 
@@ -231,17 +129,17 @@ class _ExplainedStream(httpcore.AsyncNetworkStream):
         self._stream = stream
         self._host = host
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
         return await self._stream.read(max_bytes, timeout)
 
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         await self._stream.write(buffer, timeout)
 
     async def aclose(self) -> None:
         await self._stream.aclose()
 
     async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None  # noqa: ASYNC109
     ) -> httpcore.AsyncNetworkStream:
         try:
             return await self._stream.start_tls(ssl_context, server_hostname, timeout)
@@ -280,7 +178,7 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
                 target=request.url.raw_path,
             ),
             headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]
+            content=request.stream,
             extensions=request.extensions,
         )
         with _network_errors(request):
@@ -288,6 +186,7 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=core_response.status,
             headers=core_response.headers,
+            # httpcore types a response's stream as sync or async; the async pool's is always async
             stream=_ResponseStream(core_response.stream, request),  # type: ignore[arg-type]
             extensions=core_response.extensions,
         )
@@ -360,218 +259,6 @@ def _connect_failure(
         if isinstance(cause, OSError) and cause.strerror:
             return NetworkError(f"could not connect to {host} ({cause.strerror.lower()})")
     return NetworkError(f"could not connect to {host} ({error or 'no reason given'})")
-
-
-# --- Bodies: bounded unpacking, content sniffing, charsets -----------------------------------
-
-class _Decoder(Protocol):
-    def feed(self, data: bytes) -> bytes: ...
-    def flush(self) -> bytes: ...
-
-
-class _Identity:
-    def feed(self, data: bytes) -> bytes:
-        return data
-
-    def flush(self) -> bytes:
-        return b""
-
-
-class _Inflater:
-    """Undoes one layer of gzip or deflate, never holding more than `limit` unpacked bytes."""
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        self._encoding = encoding
-        self._room = limit
-        self._limit = limit
-        self._started = False
-        wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
-        self._inflater = zlib.decompressobj(wbits)
-
-    def feed(self, data: bytes) -> bytes:
-        if self._inflater.eof:
-            return b""  # anything after the end of the stream is ignored, as browsers do
-        try:
-            out = self._inflater.decompress(data, self._room + 1)
-        except zlib.error as error:
-            if self._encoding == "deflate" and not self._started:
-                # Some servers send raw deflate without the zlib header that HTTP asks for.
-                self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                self._encoding = "raw deflate"
-                return self.feed(data)
-            raise NetworkError(f"the page's {self._encoding} data is corrupt ({error})") from None
-        self._started = True
-        return self._take(out)
-
-    def flush(self) -> bytes:
-        return self._take(self._inflater.flush())
-
-    def _take(self, out: bytes) -> bytes:
-        # max_length was room + 1, so more than `room` bytes means the page is over the limit.
-        if len(out) > self._room:
-            raise TooLarge(f"the page unpacks to more than {_megabytes(self._limit)}")
-        self._room -= len(out)
-        return out
-
-
-class _BrotliDecoder:
-    """Undoes one layer of br, never holding much more than `limit` unpacked bytes (brotli >= 1.2)."""
-
-    STEP = 64 * 1024
-
-    def __init__(self, limit: int) -> None:
-        self._decompressor = brotli.Decompressor()
-        self._room = limit
-        self._limit = limit
-
-    def feed(self, data: bytes) -> bytes:
-        out = bytearray()
-        try:
-            # With an output limit brotli may stop early; it is then drained with empty input.
-            while not self._decompressor.is_finished():
-                out += self._decompressor.process(data, output_buffer_limit=self.STEP)
-                data = b""
-                if len(out) > self._room:
-                    raise TooLarge(f"the page unpacks to more than {_megabytes(self._limit)}")
-                if self._decompressor.can_accept_more_data():
-                    break
-        except brotli.error as error:
-            raise NetworkError(f"the page's br data is corrupt ({error})") from None
-        self._room -= len(out)
-        return bytes(out)
-
-    def flush(self) -> bytes:
-        return b""
-
-
-def _decoder_for(content_encoding: str, limit: int) -> _Decoder:
-    encoding = content_encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return _Identity()
-    if encoding in ("gzip", "x-gzip"):
-        return _Inflater("gzip", limit)
-    if encoding == "deflate":
-        return _Inflater("deflate", limit)
-    if encoding == "br" and BROTLI_SUPPORTED:
-        return _BrotliDecoder(limit)
-    # Several layers ("gzip, gzip") are refused too: a few kilobytes could unpack twice over.
-    raise UnsupportedContent(f"unsupported content encoding: {content_encoding}")
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:g} MB"
-
-
-def _media_type(content_type: str) -> tuple[str, str | None]:
-    """("text/html", "windows-1251") from 'text/html; charset="windows-1251"'."""
-    media_type, *params = content_type.split(";")
-    charset = None
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip("\"'") or None
-    return media_type.strip().lower(), charset
-
-
-_BINARY_SIGNATURES = (
-    (b"%PDF-", "a PDF"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"RIFF", "a RIFF file (WebP, WAV or AVI)"),
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"\x1f\x8b", "gzip data"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"OggS", "Ogg media"),
-    (b"ID3", "MP3 audio"),
-    (b"\x1a\x45\xdf\xa3", "Matroska or WebM video"),
-    (b"\x7fELF", "a program"),
-    (b"\x00\x00\x01\x00", "an icon"),
-)
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-# WHATWG MIME sniffing: these openings, followed by a space or ">", mean HTML.
-_HTML_OPENINGS = tuple(
-    tag.encode()
-    for tag in (
-        "<!doctype html", "<html", "<head", "<script", "<iframe", "<h1", "<div", "<font",
-        "<table", "<a", "<style", "<title", "<b", "<body", "<br", "<p", "<!--", "<meta",
-    )
-)
-
-
-def _binary_kind(start: bytes) -> str | None:
-    """What binary thing the first bytes of a body are, or None if they may be text."""
-    for signature, kind in _BINARY_SIGNATURES:
-        if start.startswith(signature):
-            return kind
-    if start[4:8] == b"ftyp":
-        return "MP4 or QuickTime media"
-    if b"\x00" in start[:SNIFF_BYTES] and not start.startswith(_UTF16_BOMS):
-        return "binary data"
-    return None
-
-
-def _looks_like_html(start: bytes) -> bool:
-    text = start.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n\x0c").lower()
-    for opening in _HTML_OPENINGS:
-        if text.startswith(opening) and text[len(opening) : len(opening) + 1] in (b" ", b">", b"\t", b"\n", b"\r"):
-            return True
-    return False
-
-
-def _check_content(start: bytes, media_type: str) -> None:
-    """Refuse a body that is plainly not HTML, whatever its label says."""
-    if (kind := _binary_kind(start)) is not None:
-        label = f"labelled {media_type}" if media_type else "with no Content-Type"
-        raise UnsupportedContent(f"unsupported content: {kind} {label}")
-    if not media_type and not _looks_like_html(start):
-        raise UnsupportedContent("unsupported content: no Content-Type and the page does not look like HTML")
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:+-]+)""", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-# As browsers do: pages labelled Latin-1 or ASCII are really written in windows-1252.
-_WHATWG_ALIASES = {"ascii": "cp1252", "iso8859-1": "cp1252"}
-
-
-def codec_name(label: str | None) -> str | None:
-    """The Python codec for a charset label ("Windows-1251" -> "cp1251"), or None if unknown."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip()).name
-        b"x".decode(name, "replace")  # refuses codecs that are not text encodings, such as base64
-    except (LookupError, ValueError):
-        return None
-    return _WHATWG_ALIASES.get(name, name)
-
-
-def declared_encoding(body: bytes, header_charset: str | None) -> str | None:
-    """The charset a page declares: its byte-order mark, the header's charset, or a <meta> tag."""
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return name
-    return codec_name(header_charset) or codec_name(_meta_charset(body))
-
-
-def _meta_charset(body: bytes) -> str | None:
-    match = _META_CHARSET.search(body[:META_SCAN_BYTES])
-    return match.group(1).decode("ascii") if match else None
-
-
-def detect_encoding(body: bytes) -> str | None:
-    """Guess the charset of an undeclared page: UTF-8 if it decodes, else charset_normalizer's best."""
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return "utf-8"
-    best = charset_normalizer.from_bytes(body[:DETECT_BYTES]).best()
-    return codec_name(best.encoding) if best is not None else None
 
 
 # --- The fetcher ----------------------------------------------------------------------------
@@ -680,10 +367,12 @@ class Fetcher:
         if response.status_code == 304:
             return FetchedPage(url=url, final_url=str(final_url), status_code=304, content_type=content_type,
                                body=b"", encoding=None, etag=etag, last_modified=last_modified)
-        media_type, charset = _media_type(content_type)
+        media_type, charset = parse_content_type(content_type)
         if media_type and media_type not in accept:
             raise UnsupportedContent(f"unsupported content: {media_type}")
-        body = await self._read_body(response, media_type or ("" if accept is HTML_TYPES else "unlabelled"))
+        # a feed with no Content-Type need not look like HTML: "unlabelled" skips that sniff
+        labelled = media_type or ("" if accept is HTML_TYPES else "unlabelled")
+        body = await read_body(response, labelled, limit=self._max_bytes)
         encoding = declared_encoding(body, charset) or await asyncio.to_thread(detect_encoding, body)
         return FetchedPage(
             url=url,
@@ -695,29 +384,6 @@ class Fetcher:
             etag=etag,
             last_modified=last_modified,
         )
-
-    async def _read_body(self, response: httpx.Response, media_type: str) -> bytes:
-        """The body with its Content-Encoding undone; TooLarge as soon as it passes the limit."""
-        limit = self._max_bytes
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise TooLarge(f"the page is {int(declared) / 1_000_000:.1f} MB; the limit is {_megabytes(limit)}")
-        decoder = _decoder_for(response.headers.get("content-encoding", ""), limit)
-        body = bytearray()
-        received = 0
-        checked = False
-        async for chunk in response.aiter_raw():
-            received += len(chunk)
-            if received > limit:
-                raise TooLarge(f"the page is larger than {_megabytes(limit)}")
-            body += decoder.feed(chunk)
-            if not checked and len(body) >= SNIFF_BYTES:
-                _check_content(bytes(body[:SNIFF_BYTES]), media_type)
-                checked = True
-        body += decoder.flush()
-        if not checked:
-            _check_content(bytes(body[:SNIFF_BYTES]), media_type)
-        return bytes(body)
 
 
 def _parse_url(url: str) -> httpx.URL:

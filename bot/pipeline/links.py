@@ -53,7 +53,7 @@ def canonicalise(url: str) -> str | None:
         url = "https://" + url  # a bare domain: assume https
     try:
         parts = urlsplit(url)
-        parts.port  # raises ValueError for a port that is not a number
+        _ = parts.port  # raises ValueError for a port that is not a number
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             return None
         if not (_HOSTNAME.fullmatch(parts.hostname) or parts.netloc.startswith("[")):
@@ -83,7 +83,7 @@ def _candidates(text: str) -> list[str]:
         candidates.append((match.start(), url))
         taken.append((match.start(), match.start() + len(url)))
     for match in _BARE_LINK.finditer(text):
-        start, end = match.span()
+        start = match.start()
         if any(a <= start < b for a, b in taken):
             continue
         host, tld_part, path = match.group(1), match.group(2), match.group(3)

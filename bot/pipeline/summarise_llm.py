@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime
 import httpx
 
 from bot.config import Settings
+from bot.pipeline.extract.language import count_letters
 from bot.pipeline.models import Article, Summary
 from bot.pipeline.summarise import split_sentences, summarise_extractive
 from storage.repository import Repository
@@ -122,7 +123,6 @@ MIN_SENTENCES, MAX_SENTENCES = 2, 6
 MAX_INPUT_TITLE_CHARS = 500
 MIN_SCRIPT_SHARE = 0.6
 """At least this share of a reply's letters must be in the target language's script."""
-UKRAINIAN_LETTERS, RUSSIAN_LETTERS = "іїєґ", "ыэъё"
 MAX_ATTEMPTS = 3
 """Requests per reply when the endpoint answers 429 or 5xx."""
 BUDGET_SPENT = "daily token budget spent"
@@ -369,11 +369,7 @@ def check_brief(content: str, language: str) -> Brief:
         raise InvalidReply("reply is not a JSON object") from None
     if not isinstance(data, dict):
         raise InvalidReply("reply is not a JSON object")
-    title, summary = data.get("title"), data.get("summary")
-    for name, value in (("title", title), ("summary", summary)):
-        if not isinstance(value, str) or not value.strip():
-            raise InvalidReply(f"reply has an empty {name}")
-    title, summary = " ".join(title.split()), summary.strip()
+    title, summary = " ".join(_text_field(data, "title").split()), _text_field(data, "summary").strip()
     if len(summary) > MAX_SUMMARY_CHARS:
         raise InvalidReply(f"reply too long (summary over {MAX_SUMMARY_CHARS} characters)")
     if len(title) > MAX_TITLE_CHARS:
@@ -386,18 +382,22 @@ def check_brief(content: str, language: str) -> Brief:
     return Brief(title, summary)
 
 
+def _text_field(reply: dict[str, object], name: str) -> str:
+    """A field of the model's reply that must be non-empty text; InvalidReply when it is not."""
+    value = reply.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidReply(f"reply has an empty {name}")
+    return value
+
+
 def is_in_language(text: str, language: str) -> bool:
     """Whether `text` is written in `language`, judged by its letters alone."""
-    letters = [char for char in text.lower() if char.isalpha()]
-    if not letters:
+    counts = count_letters(text.lower())
+    if not counts.letters:
         return False
-    cyrillic = sum("\u0400" <= char <= "\u04ff" for char in letters)
-    latin = sum(char.isascii() or "\u00c0" <= char <= "\u024f" for char in letters)
     if LANGUAGES[language].script == "latin":
-        return latin >= MIN_SCRIPT_SHARE * len(letters)
-    ukrainian = sum(char in UKRAINIAN_LETTERS for char in letters)
-    russian = sum(char in RUSSIAN_LETTERS for char in letters)
-    return cyrillic >= MIN_SCRIPT_SHARE * len(letters) and ukrainian > russian
+        return counts.latin >= MIN_SCRIPT_SHARE * counts.letters
+    return counts.cyrillic >= MIN_SCRIPT_SHARE * counts.letters and counts.ukrainian > counts.russian
 
 
 def _retry_after(response: httpx.Response) -> float | None:
