@@ -72,6 +72,7 @@ def test_canonicalise_is_idempotent(url: str) -> None:
     once = canonicalise(url)
     assert once is not None
     assert canonicalise(once) == once
+    assert canonicalise("https://e.com/?a=1&amp;b=2") == "https://e.com/?a=1&b=2"
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "mailto:a@b.c", "ftp://x.org/f", "data:text/html,hi",

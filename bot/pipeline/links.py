@@ -60,7 +60,11 @@ def canonicalise(url: str) -> str | None:
             return None
         if len(url) > MAX_URL_LENGTH or parts.username or parts.password:
             return None
-        normalised = normalize_url(url, trailing_slash=True)
+        # given a string, courlan would HTML-unescape all of it, and "&not=0" would become "¬=0":
+        # only "&amp;", a URL copied from a page's source, is read as "&"
+        if "&amp;" in parts.query:
+            parts = parts._replace(query=parts.query.replace("&amp;", "&"))
+        normalised = normalize_url(parts, trailing_slash=True)
     except (ValueError, UnicodeError):
         return None
     scheme, netloc, path, query, _fragment = urlsplit(normalised)
