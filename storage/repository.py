@@ -14,8 +14,11 @@ from pathlib import Path
 import aiosqlite
 
 from storage.base import Clock, system_clock, unavailable_on_fault
+from storage.batches import BatchStore
 from storage.chats import ChatStore
+from storage.costs import CostStore
 from storage.digests import DigestStore
+from storage.intake import IntakeStore
 from storage.items import ItemStore
 from storage.search import SearchStore
 
@@ -31,7 +34,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class Repository(ItemStore, SearchStore, DigestStore, ChatStore):
+class Repository(ItemStore, SearchStore, DigestStore, ChatStore, IntakeStore, BatchStore, CostStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod
