@@ -137,7 +137,7 @@ def main() -> int:
             for name in chosen:
                 chat_id, scenario = floods[name]
                 latest, sent, edits = scenario(server, web, database)
-                print(f"{name:<8} {latest:>10.1f} {sent:>6} {edits:>6}", flush=True)
+                print(f"{name:<8} {latest:>10.2f} {sent:>6} {edits:>6}", flush=True)
             errors = [c for c in server.errors if c.method.lower() != "getupdates"]
             print(f"API errors (429 and others): {len(errors)}")
         finally:
