@@ -96,10 +96,23 @@ class Settings:
     llm_concurrency: int = 2
     llm_daily_token_budget: int = 0
     llm_card_wait_seconds: float = 20.0
+    llm_chat_daily_token_budget: int = 0
+    """One chat's share of the day's tokens; 0: LLM_DAILY_TOKEN_BUDGET split equally among ALLOWED_CHATS."""
+
+    resummarize_member_daily: int = 3
+    """/resummarize uses a member who is not an administrator has in 24 hours; 0: administrators only."""
+    resummarize_cooldown_seconds: float = 60.0
 
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def llm_chat_token_share(self) -> int:
+        """The tokens one chat may spend a day (0: no per-chat limit)."""
+        if self.llm_chat_daily_token_budget:
+            return self.llm_chat_daily_token_budget
+        return self.llm_daily_token_budget // max(1, len(self.allowed_chats))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -149,6 +162,9 @@ class Settings:
             llm_concurrency=reader.integer("LLM_CONCURRENCY", 2, minimum=1),
             llm_daily_token_budget=reader.integer("LLM_DAILY_TOKEN_BUDGET", 0, minimum=0),
             llm_card_wait_seconds=reader.number("LLM_CARD_WAIT_SECONDS", 20.0, minimum=0.0),
+            llm_chat_daily_token_budget=reader.integer("LLM_CHAT_DAILY_TOKEN_BUDGET", 0, minimum=0),
+            resummarize_member_daily=reader.integer("RESUMMARIZE_MEMBER_DAILY", 3, minimum=0),
+            resummarize_cooldown_seconds=reader.number("RESUMMARIZE_COOLDOWN_SECONDS", 60.0, minimum=0.0),
         )
         if settings.feed_max_interval_hours * 60 < settings.feed_poll_minutes:
             reader.problem("FEED_MAX_INTERVAL_HOURS",

@@ -1,6 +1,13 @@
 """Items as plain data for scripts and files: the JSON objects, and the export formats —
 `json` (one array), `jsonl` (JSON Lines, one object a line), `csv`, and `md` (Markdown, each
-title a link) — the same from `newsdesk export` and the bot's /export."""
+title a link) — the same from `newsdesk export` and the bot's /export.
+
+CSV cells are made safe to open in a spreadsheet (OWASP's CSV-injection rule): a text cell that
+starts with =, +, -, @, a tab or a carriage return (after any spaces, which spreadsheets skip) is
+prefixed with a single quote, so it is shown as text and never run as a formula; the csv module
+quotes every cell that holds a separator, a quote or a line break. Page titles, authors, site
+names, summaries and members' display names are all someone else's text.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +65,17 @@ def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
     return data
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+"""What makes a spreadsheet read a cell as a formula (with the full-width forms some accept)."""
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet will show as text: a leading formula character gets a "'" before it."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(items: Sequence[Item]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
@@ -65,7 +83,7 @@ def export_csv(items: Sequence[Item]) -> str:
     for item in items:
         row = item_json(item)
         row["authors"] = "; ".join(row["authors"])
-        writer.writerow(row)
+        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
     return buffer.getvalue()
 
 

@@ -56,10 +56,16 @@ class Services:
         return cls(settings, repository, fetcher, workers, ingestor, summariser)
 
     async def translate(self, item: Item, *, language: str) -> Item:
-        """The item with the model's title and summary in `language`; unchanged without a model."""
+        """The item with the model's title and summary in `language`, spent from its chat's share
+        of the day's tokens; unchanged without a model."""
         if self.summariser is None or item.status != DONE:
             return item
-        return await translate_item(self.repository, self.summariser, item, language=language)
+        return await translate_item(self.repository, self.chat_summariser(item.chat_id), item, language=language)
+
+    def chat_summariser(self, chat_id: int) -> LlmSummariser:
+        """The language model as one chat uses it: its spending counted against its daily share."""
+        assert self.summariser is not None
+        return self.summariser.for_chat(chat_id, share=self.settings.llm_chat_token_share)
 
     async def language_of(self, chat_id: int) -> str:
         """The chat's interface and summary language (the default while storage is unavailable)."""

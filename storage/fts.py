@@ -12,6 +12,11 @@ Supported, as the bot's /help says:
 
 Everything else is searched as plain words: every term is sent to SQLite as a quoted string,
 so no user text can ever be read as FTS syntax.
+
+A query is bounded: a term repeated within an OR (or a whole AND part repeated) is used once, and
+only the first MAX_TERMS distinct terms are searched (`ParsedQuery.dropped` counts the rest), so
+a `t* OR t* OR …` of hundreds of prefix terms costs what one does. (The search's time budget is
+the Performance issue's.)
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ _TOKEN = re.compile(
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _FILTER_KEYS = {"source", "site", "author", "lang", "language", "after", "before"}
 _COLUMN_FOR_KEY = {"source": "source_text", "site": "source_text", "author": "authors_text"}
+MAX_TERMS = 32
+"""Distinct terms (positive and excluded together) one search may use; those after are dropped."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class ParsedQuery:
     language: str | None = None
     after: date | None = None
     before: date | None = None
+    dropped: int = 0
+    """Terms left out over MAX_TERMS."""
 
     @property
     def is_empty(self) -> bool:
@@ -65,6 +74,7 @@ def parse_query(text: str) -> ParsedQuery:
     excluded: list[str] = []
     language = after = before = None
     pending_or = False
+    kept = dropped = 0
     for match in _TOKEN.finditer(text.replace("\x00", " ")):
         negative = bool(match["neg"])
         key = (match["key"] or "").lower()
@@ -94,19 +104,28 @@ def parse_query(text: str) -> ParsedQuery:
         expression = term.to_fts()
         if key in _COLUMN_FOR_KEY:
             expression = f"{_COLUMN_FOR_KEY[key]} : {expression}"
+        joins = pending_or
+        pending_or = False
+        if expression in (excluded if negative else groups[-1] if joins else ()):
+            continue  # the same term again in the same OR (or exclusion) adds nothing
+        if kept == MAX_TERMS:
+            dropped += 1
+            continue
+        kept += 1
         if negative:
             excluded.append(expression)
-        elif pending_or:
+        elif joins:
             groups[-1].append(expression)
         else:
             groups.append([expression])
-        pending_or = False
+    parts = list(dict.fromkeys(_group(group) for group in groups))  # "a AND a" is "a"
     return ParsedQuery(
-        match=" AND ".join(_group(group) for group in groups) or None,
+        match=" AND ".join(parts) or None,
         exclude=" OR ".join(excluded) or None,
         language=language,
         after=after,
         before=before,
+        dropped=dropped,
     )
 
 

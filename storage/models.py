@@ -122,6 +122,8 @@ class SearchPage:
     total: int
     offset: int
     limit: int
+    terms_dropped: int = 0
+    """Terms of the query left out over storage.fts.MAX_TERMS."""
 
     @property
     def has_next(self) -> bool:
@@ -352,3 +354,52 @@ class OutboxMessage:
     item_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     attempts: int = 0
+
+
+@dataclass(frozen=True)
+class LinkAllowance:
+    """How much of a chat's hourly link limit is in use: the links counted since the window began,
+    and when the oldest of them leaves it (None when none is counted)."""
+
+    used: int
+    oldest: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeferredLink:
+    """A link refused over the hourly limit, kept for the chat to release later."""
+
+    id: int
+    chat_id: int
+    url: str
+    deferred_at: datetime
+    submitted_by: int | None = None
+    submitted_by_name: str | None = None
+    message_id: int | None = None
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The links of one message being processed together, and the bot's status message about them."""
+
+    id: int
+    chat_id: int
+    item_ids: tuple[int, ...]
+    """In the order they were posted."""
+    created_at: datetime
+    thread_id: int | None = None
+    reply_to: int | None = None
+    """The message that carried the links."""
+    status_message_id: int | None = None
+    cards_shown: int = 0
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MemberUse:
+    """How often a member used a costly command since some instant, and when last."""
+
+    count: int
+    first: datetime | None = None
+    last: datetime | None = None

@@ -14,10 +14,13 @@ from pathlib import Path
 import aiosqlite
 
 from storage.base import Clock, system_clock, unavailable_on_fault
+from storage.batches import BatchStore
 from storage.chats import ChatStore
+from storage.costs import CostStore
 from storage.digests import DigestStore
 from storage.errors import SchemaTooNew, StorageUnavailable
 from storage.feeds import FeedStore
+from storage.intake import IntakeStore
 from storage.items import ItemStore
 from storage.operations import OperationsStore
 from storage.outbox import OutboxStore
@@ -41,7 +44,8 @@ def latest_version() -> int:
     return max(number for number, _ in migrations())
 
 
-class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore, FeedStore, WatchStore, OutboxStore):
+class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore, FeedStore, WatchStore, OutboxStore,
+                 IntakeStore, BatchStore, CostStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod

@@ -21,7 +21,7 @@ class SearchStore(Store):
         """Full-text search in one chat's items, best first; user text never raises."""
         parsed = parse_query(query)
         if parsed.is_empty:
-            return SearchPage(query, (), 0, offset, limit)
+            return SearchPage(query, (), 0, offset, limit, parsed.dropped)
         where = ["items.chat_id = ?", "items.status = 'done'"]
         params: list[Any] = [chat_id]
         if parsed.exclude:
@@ -70,7 +70,7 @@ class SearchStore(Store):
             )
         by_id = {row["id"]: row for row in rows}
         hits = tuple(SearchHit(item_of(by_id[i]), _best_snippet(by_id[i])) for i in ids if i in by_id)
-        return SearchPage(query, hits, total, offset, limit)
+        return SearchPage(query, hits, total, offset, limit, parsed.dropped)
 
 
 def _best_snippet(row: sqlite3.Row) -> str:

@@ -82,11 +82,15 @@ def test_flood_control_delays_but_loses_nothing(telegram: BotApiServer, web: Web
         telegram.wait_for(lambda s: s.calls_to("getUpdates"), timeout=60)
         telegram.flood_limit(1)
         posted = telegram.send_message(GROUP, "\n".join(urls), user=EDITOR)
+        ping = telegram.send_command(GROUP, "/help", user=EDITOR)  # while the cards are on their way
         for n in range(4):
             card_for(telegram, GROUP, posted, f"Flood-controlled article {n}", timeout=60)
-        assert any(call.status == 429 for call in telegram.errors)
-        ping = telegram.send_command(GROUP, "/help", user=EDITOR)
         assert telegram.wait_for_reply(ping, timeout=30)
+        # The bot paces itself (bot/telegram/ratelimit.py): a 429 is rare, and a call that gets one
+        # is tried again (test_ratelimit.py); every call that put something in the chat got through.
+        posted_calls = [c for c in telegram.calls if c.method.lower().startswith(("send", "edit"))]
+        assert all(c.ok or c.status == 429 for c in posted_calls)
+        assert len([c for c in telegram.errors if c.status == 429]) <= 2
 
 
 def test_a_slow_link_does_not_hold_up_the_others(telegram: BotApiServer, web: WebServer, tmp_path: Path) -> None:

@@ -85,6 +85,9 @@ def test_failures_exit_1_with_reasons_and_usage_errors_exit_2(tmp_path: Path, we
     assert "HTTP 404" in failed.stdout and "not a web address" in failed.stdout
     assert newsdesk(tmp_path, "frobnicate").returncode == 2
     assert newsdesk(tmp_path, "latest", "-n", "lots").returncode == 2
+    for words in (["show", "99999999999999999999"], ["latest", "-n", "0"], ["retry", "-5"], ["show", "²"]):
+        refused = newsdesk(tmp_path, *words)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
     assert newsdesk(tmp_path, "latest", FETCH_MAX_BYTES="-1").returncode == 2
 
 

@@ -76,6 +76,8 @@ def test_a_malformed_token_is_never_repeated() -> None:
 def test_webhook_urls_telegram_accepts() -> None:
     for url in ("https://bot.example/hook", "https://bot.example:8443/x", "https://bot.example:88/"):
         assert Settings.from_env({"WEBHOOK_URL": url}).webhook_url == url
+
+
 def test_feed_and_watch_settings() -> None:
     settings = Settings.from_env({})
     assert (settings.feed_poll_minutes, settings.feed_first_poll_items, settings.feed_max_new_per_poll,
@@ -87,3 +89,24 @@ def test_feed_and_watch_settings() -> None:
                            "MAX_WATCHES_PER_CHAT": "lots"})
     for name in ("FEED_MAX_INTERVAL_HOURS", "FEED_MAX_NEW_PER_POLL", "MAX_WATCHES_PER_CHAT"):
         assert name in str(caught.value)
+
+
+def test_costs_per_chat_and_member() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.resummarize_member_daily, defaults.resummarize_cooldown_seconds) == (3, 60.0)
+    assert defaults.llm_chat_daily_token_budget == 0 and defaults.llm_chat_token_share == 0
+    settings = Settings.from_env({"RESUMMARIZE_MEMBER_DAILY": "0", "RESUMMARIZE_COOLDOWN_SECONDS": "2.5",
+                                  "LLM_DAILY_TOKEN_BUDGET": "100000", "ALLOWED_CHATS": "-1,-2,-3,-4"})
+    assert (settings.resummarize_member_daily, settings.resummarize_cooldown_seconds) == (0, 2.5)
+    assert settings.llm_chat_token_share == 25_000
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"RESUMMARIZE_MEMBER_DAILY": "-1", "LLM_CHAT_DAILY_TOKEN_BUDGET": "lots",
+                           "RESUMMARIZE_COOLDOWN_SECONDS": "-3"})
+    for name in ("RESUMMARIZE_MEMBER_DAILY", "LLM_CHAT_DAILY_TOKEN_BUDGET", "RESUMMARIZE_COOLDOWN_SECONDS"):
+        assert name in str(caught.value)
+
+
+def test_every_setting_is_in_env_example() -> None:
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    for name in ("LLM_CHAT_DAILY_TOKEN_BUDGET", "RESUMMARIZE_MEMBER_DAILY", "RESUMMARIZE_COOLDOWN_SECONDS"):
+        assert f"\n{name}=" in example

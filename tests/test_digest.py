@@ -268,3 +268,31 @@ def test_the_terminal_prints_the_digest_as_plain_text(tmp_path, monkeypatch: pyt
     out = capsys.readouterr().out
     assert "R&D <Weekly>" in out and "Article 7 <b> (https://e.example/7)" in out
     assert "<a " not in out and "&amp;" not in out and "Search everything: /search" in out
+
+
+# -- /schedule's arguments -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("argument", "problem", "words"), [
+    ("25:99", "bad_time", "«25:99» — не час доби: години — від 00 до 23; хвилини — від 00 до 59"),
+    ("09:75 Europe/Kyiv", "bad_time", "хвилини — від 00 до 59"),
+    ("9", "bad_time", "пишіть ГГ:ХХ"),
+    ("09:00 Europe/Kyiv tomorrow", "extra", "Не розумію «tomorrow» у розкладі"),
+    ("09:00 10:00", "extra", "Не розумію «10:00»"),
+    ("off now", "extra", "Не розумію «now»"),
+    ("09:00 Europe/Kyvi", "bad_zone", "Невідомий часовий пояс «Europe/Kyvi»"),
+    ("Mars/Olympus", "bad_zone", "Невідомий часовий пояс «Mars/Olympus»"),
+])
+async def test_schedule_says_which_part_is_wrong(repository: Repository, argument: str, problem: str,
+                                                 words: str) -> None:
+    answer = await digest.change_schedule(repository, CHAT, argument, default_timezone="Europe/Kyiv")
+    assert answer.problem == problem
+    assert words in render.schedule(answer, "uk", now=utc(2026, 1, 1))
+    assert await repository.digest_schedule(CHAT) is None  # nothing was changed
+
+
+async def test_schedule_answers_in_english_too(repository: Repository) -> None:
+    answer = await digest.change_schedule(repository, CHAT, "25:99", default_timezone="Europe/Kyiv")
+    assert render.schedule(answer, "en", now=utc(2026, 1, 1)) == (
+        "“25:99” is not a time of day: hours go from 00 to 23; minutes from 00 to 59. "
+        "Example: /schedule 09:00 Europe/Kyiv")

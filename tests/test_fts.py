@@ -79,3 +79,28 @@ def test_operator_soup_is_valid_fts(fts: sqlite3.Connection, parts: list[str]) -
     for expression in (parsed.match, parsed.exclude):
         if expression:
             fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (expression,)).fetchall()
+
+
+def test_a_repeated_term_is_used_once() -> None:
+    parsed = parse_query(" OR ".join(["t*"] * 680))  # the query that kept every chat waiting 58 s
+    assert parsed.match == '"t"*' and parsed.dropped == 0
+    assert parse_query("grain grain -gas -gas").match == '"grain"'
+    assert parse_query("grain grain -gas -gas").exclude == '"gas"'
+    assert parse_query("a OR a b").match == '"a" AND "b"'
+
+
+def test_at_most_max_terms_are_searched_and_the_rest_counted() -> None:
+    from storage.fts import MAX_TERMS
+
+    words = [f"w{n}" for n in range(100)]
+    parsed = parse_query(" OR ".join(words) + " -x -y")
+    assert parsed.match is not None and parsed.match.count('"w') == MAX_TERMS
+    assert parsed.exclude is None  # the exclusions came after the cap
+    assert parsed.dropped == 100 - MAX_TERMS + 2
+    assert parse_query(" ".join(words[:MAX_TERMS])).dropped == 0
+
+
+def test_distinct_prefix_terms_over_the_cap_are_valid_fts(fts: sqlite3.Connection) -> None:
+    parsed = parse_query(" OR ".join(f"{chr(0x430 + n % 32)}{n}*" for n in range(680)))
+    assert parsed.dropped == 680 - 32
+    fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (parsed.match,)).fetchall()

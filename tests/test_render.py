@@ -177,3 +177,100 @@ def test_digest_marks_items_that_matched_a_watch() -> None:
     [part] = render.digest([item(watch_ids=(5,)), item(id=8, title="Other")], date(2026, 11, 29), "en")
     text = visible(part)
     assert "🔔 Grain deal signed" in text and "• Other" in text
+# -- answers that scale with what is new ----------------------------------------------------
+
+HOSTILE_TEXTS = ["<script>alert(1)</script>", "Tom & Jerry <b>", "x" * 5000, "😀" * 3000, 'Quote " <a href="x">']
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_TEXTS)
+def test_batch_lines_and_repeats_are_valid_telegram_html(hostile: str) -> None:
+    done = item(title=hostile, site_name=hostile, url="https://e.example/" + hostile, submitted_by_name=hostile)
+    failed = item(id=8, status="failed", failure_reason="http_500", failure_detail=hostile, url=hostile)
+    pending = item(id=9, status="pending", title=None, url=hostile)
+    many = [item(id=n, title=f"{hostile} {n}") for n in range(10, 150)]
+    produced = [
+        *render.batch_outcome([done, failed, pending, *many], "en"),
+        render.repeats([(done, 49)], "uk"), render.repeats([(pending, 3)], "en"),
+        render.repeats([(failed, 2)], "en"), render.repeats([(it, 2) for it in [done, failed, pending, *many]], "uk"),
+    ]
+    for html_text in produced:
+        text, _ = parse_html(html_text)
+        assert utf16_len(text) <= render.MESSAGE_LIMIT
+
+
+def test_a_hundred_links_are_one_list_in_a_few_messages() -> None:
+    items = [item(id=n, title=f"Article {n} of a hundred") for n in range(100)]
+    items[7] = item(id=7, status="failed", failure_reason="timeout", url="https://slow.example/7")
+    messages = render.batch_outcome(items, "en")
+    assert len(messages) <= 3
+    text = "\n".join(visible(m) for m in messages)
+    assert text.startswith("Saved 99 of 100 links, 1 failed")
+    assert "⚠️ https://slow.example/7 — the page took too long to answer" in text
+    assert all(f"#{n} Article {n} of a hundred · Example Times" in text for n in range(100) if n != 7)
+    assert text.endswith("Any item's card: /item number")
+
+
+def test_repeats_of_one_article_are_one_answer() -> None:
+    answer = visible(render.repeats([(item(), 49)], "en"))
+    assert answer.startswith("ℹ️ Already saved: 49 links, the same article, first by Olena on 29.11.2026")
+    assert "Grain deal signed" in answer  # with its card
+    assert visible(render.repeats([(item(), 1)], "uk")).startswith("ℹ️ Уже збережено: Olena, 29.11.2026")
+    pending = visible(render.repeats([(item(status="pending"), 12)], "uk"))
+    assert pending.startswith("⏳ Уже обробляється (посилань: 12, та сама стаття)")
+
+
+def test_repeats_of_many_articles_fit_one_message() -> None:
+    entries = [(item(id=n, title="t" * 150), 2) for n in range(200)]
+    answer = render.repeats(entries, "en")
+    text = visible(answer)
+    assert text.startswith("ℹ️ Already in this chat: 400 links to 200 articles:")
+    assert utf16_len(text) <= render.MESSAGE_LIMIT and text.splitlines()[-1].startswith("…and ")
+
+
+def _outcome(*fates: tuple[str, str]):
+    from bot.desk.links import Fate, LinkOutcome, SubmitOutcome
+    from bot.pipeline.ingest import Submitter
+
+    links = tuple(LinkOutcome(url, Fate(fate)) for url, fate in fates)
+    return SubmitOutcome(-100, Submitter(), links, room_at=SUBMITTED.replace(hour=9))
+
+
+def test_links_over_the_limit_are_named_with_when_there_is_room() -> None:
+    outcome = _outcome(*[(f"https://e.example/{n}", "deferred") for n in range(12)],
+                       ("https://e.example/<script>", "over_limit"))
+    [notice] = render.submit_notices(outcome, "en", hourly_limit=5, now=SUBMITTED.replace(minute=36))
+    text = visible(notice)
+    assert text.startswith("Too many links this hour (limit 5).\nPut aside for later: 12. There is room again in "
+                           "24 min; then send /later go.\nNeither saved nor put aside (the list for later is full at "
+                           "5): 1.")
+    assert "• https://e.example/0\n" in text and "…and 3 more" in text
+    uk = visible(render.submit_notices(outcome, "uk", hourly_limit=5, now=SUBMITTED)[0])
+    assert uk.startswith("Забагато посилань за годину (ліміт 5).\nВідкладено на потім: 12. Місце звільниться за 1 год 0 хв")
+
+
+@pytest.mark.parametrize(("seconds", "en", "uk"), [
+    (0.2, "1 s", "1 с"), (59, "59 s", "59 с"), (61, "2 min", "2 хв"), (3600, "1 h 0 min", "1 год 0 хв"),
+    (86399, "24 h 0 min", "24 год 0 хв"),
+])
+def test_durations(seconds: float, en: str, uk: str) -> None:
+    from datetime import timedelta
+
+    assert render.duration(timedelta(seconds=seconds), "en") == en
+    assert render.duration(timedelta(seconds=seconds), "uk") == uk
+
+
+def test_refusals_say_what_and_when() -> None:
+    from datetime import timedelta
+
+    from bot.desk.costs import Permit, Refusal
+
+    assert render.refusal(Permit(Refusal.COOLDOWN, timedelta(seconds=42), 60), "en") == \
+        "Please wait 42 s before the next /resummarize (at least 60 s apart)."
+    assert "3 на 24 години" in render.refusal(Permit(Refusal.DAILY_LIMIT, timedelta(hours=5), 3), "uk")
+    assert "(5000 tokens)" in render.refusal(Permit(Refusal.CHAT_BUDGET, timedelta(hours=1), 5000), "en")
+    assert render.refusal(Permit(Refusal.ADMINS_ONLY), "uk").startswith("Просити модель заново можуть лише")
+
+
+def test_search_says_when_terms_were_left_out() -> None:
+    page = SearchPage("t* OR …", (SearchHit(item(), "snippet"),), 1, 0, 5, terms_dropped=648)
+    assert "Only the first 32 terms were searched; 648 more were left out." in visible(render.search_results(page, "en"))

@@ -119,3 +119,13 @@ def test_a_schedule_set_after_todays_time_starts_tomorrow() -> None:
     assert schedule.decide(utc(2026, 1, 10, 8, 0, 30), time(9), KYIV, since=set_at, grace=GRACE) is None
     tomorrow = schedule.decide(utc(2026, 1, 11, 7, 0), time(9), KYIV, since=set_at, grace=GRACE)
     assert tomorrow.occurrence.day == date(2026, 1, 11) and tomorrow.action == schedule.SEND
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("25:99", ("hours", "minutes")), ("24:00", ("hours",)), ("9:60", ("minutes",)), ("12:30:61", ("seconds",)),
+    ("9", ("format",)), ("9:5", ("format",)), ("123:45", ("format",)), ("12:34:56:78", ("format",)),
+    ("1.2.3", ("format",)), ("99999999999999999999:00", ("format",)),
+    ("09:00", ()), ("9.30", ()), ("23:59:59", ()), ("Europe/Kyiv", ()), ("off", ()), ("", ()),
+])
+def test_time_problem_names_the_wrong_part(text: str, problem: tuple[str, ...]) -> None:
+    assert schedule.time_problem(text) == problem

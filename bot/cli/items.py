@@ -29,6 +29,20 @@ from bot.pipeline.ingest import Submitter
 from bot.services import Services
 from storage.models import DONE, FAILED, Item
 
+ID_MAX = 2**63 - 1
+"""The largest id (or count) the database can hold."""
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number from 1 to ID_MAX (an item id, a count)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= ID_MAX:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {ID_MAX}: {text}")
+    return value
+
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """The item commands' arguments."""
@@ -36,14 +50,14 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser], c
     add.add_argument("urls", nargs="+", metavar="URL")
     add.set_defaults(handler=add_command)
     latest = commands.add_parser("latest", parents=[common], help="the latest stored items")
-    latest.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    latest.add_argument("-n", type=positive, default=10, help="how many (default 10)")
     latest.set_defaults(handler=latest_command)
     search = commands.add_parser("search", parents=[common], help="full-text search (a query may start with -)")
     search.add_argument("query", nargs="+")
-    search.add_argument("-n", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("-n", type=positive, default=10, help="how many results (default 10)")
     search.set_defaults(handler=search_command)
     show = commands.add_parser("show", parents=[common], help="one item, with its text")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=positive)
     show.set_defaults(handler=show_command)
     import_ = commands.add_parser("import", parents=[common], help="add every URL in a file (one a line)")
     import_.add_argument("file", type=Path)
@@ -54,10 +68,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser], c
     export.set_defaults(handler=export_command)
     resummarize = commands.add_parser("resummarize", parents=[common],
                                       help="ask the language model again for an item's summary")
-    resummarize.add_argument("id", type=int)
+    resummarize.add_argument("id", type=positive)
     resummarize.set_defaults(handler=resummarize_command)
     retry = commands.add_parser("retry", parents=[common], help="fetch failed links again")
-    retry.add_argument("ids", nargs="*", type=int, help="item ids (default: every failed link)")
+    retry.add_argument("ids", nargs="*", type=positive, help="item ids (default: every failed link)")
     retry.set_defaults(handler=retry_command)
 
 

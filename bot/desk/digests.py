@@ -117,9 +117,14 @@ class ScheduleAnswer:
 
     schedule: DigestSchedule | None
     problem: str | None = None
-    """"usage", "bad_zone" or "none" (no schedule to turn on or off)."""
+    """"usage", "bad_zone", "bad_time", "extra" (words that are not part of a schedule) or "none"
+    (no schedule to turn on or off)."""
     zone_text: str = ""
     """The zone as typed, when it is unknown."""
+    wrong: str = ""
+    """The time or the extra words as typed, for "bad_time" and "extra"."""
+    wrong_parts: tuple[str, ...] = ()
+    """For "bad_time": the parts out of range ("hours", "minutes", "seconds"), or ("format",)."""
 
     def next_run(self, now: datetime) -> datetime | None:
         """The next digest, in the schedule's local time; None when it is off."""
@@ -137,7 +142,9 @@ async def change_schedule(repository: Repository, chat_id: int, argument: str, *
     if not words:
         return ScheduleAnswer(current)
     command = words[0].lower()
-    if command in ("off", "on", "quiet", "loud") and len(words) == 1:
+    if command in ("off", "on", "quiet", "loud") and len(words) > 1:
+        return ScheduleAnswer(current, "extra", wrong=" ".join(words[1:])[:64])
+    if command in ("off", "on", "quiet", "loud"):
         if current is None:
             return ScheduleAnswer(None, "none")
         if command in ("off", "on"):
@@ -146,9 +153,13 @@ async def change_schedule(repository: Repository, chat_id: int, argument: str, *
             await repository.set_digest_flags(chat_id, quiet=command == "quiet")
         return ScheduleAnswer(await repository.digest_schedule(chat_id))
     at = schedule.parse_time(words[0])
+    if at is None and (wrong_parts := schedule.time_problem(words[0])):
+        return ScheduleAnswer(current, "bad_time", wrong=words[0][:32], wrong_parts=wrong_parts)
     zone_words = words[1:] if at else words
+    if zone_words and schedule.looks_like_time(zone_words[0]):
+        return ScheduleAnswer(current, "extra", wrong=" ".join(zone_words)[:64])  # a second time
     if len(zone_words) > 1:
-        return ScheduleAnswer(current, "usage")
+        return ScheduleAnswer(current, "extra", wrong=" ".join(zone_words[1:])[:64])
     zone_name = current.timezone if current else default_timezone
     if zone_words:
         zone_name = schedule.parse_zone(zone_words[0]) or ""

@@ -38,6 +38,27 @@ def parse_time(text: str) -> time | None:
     return time(int(hours), int(minutes), int(seconds or 0))
 
 
+_TIME_LIKE = re.compile(r"^[\d:.]*\d[\d:.]*$")
+
+
+def looks_like_time(text: str) -> bool:
+    """Digits with ":" or "." between them: meant as a time of day, right or wrong."""
+    return bool(_TIME_LIKE.match(text.strip()))
+
+
+def time_problem(text: str) -> tuple[str, ...]:
+    """What is wrong with something written as a time of day: the parts out of range ("hours",
+    "minutes", "seconds"), or ("format",); () when it is a valid time or not meant as one."""
+    text = text.strip()
+    if not looks_like_time(text) or parse_time(text) is not None:
+        return ()
+    parts = re.split(r"[:.]", text)
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts) or len(parts[1]) != 2:
+        return ("format",)
+    limits = (("hours", 23), ("minutes", 59), ("seconds", 59))
+    return tuple(name for (name, most), part in zip(limits, parts, strict=False) if int(part) > most) or ("format",)
+
+
 def format_time(at: time) -> str:
     return at.strftime("%H:%M:%S" if at.second else "%H:%M")
 

@@ -10,6 +10,7 @@ fails is asked for once more. Whatever goes wrong ends in the extractive summary
 with `Summary.fallback_reason` saying why, one of:
 
     llm: daily token budget spent
+    llm: the chat's daily token share spent            LLM_CHAT_DAILY_TOKEN_BUDGET, or an equal share
     llm: no answer within 60 s                         a request timed out (not retried)
     llm: gave up after 180 s                           the whole call, retries included, took too long
     llm: could not reach the endpoint (ConnectError)   refused connection, DNS, broken TLS (not retried)
@@ -29,6 +30,7 @@ request; it is never logged or shown in a repr.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import re
@@ -126,6 +128,7 @@ MIN_SCRIPT_SHARE = 0.6
 MAX_ATTEMPTS = 3
 """Requests per reply when the endpoint answers 429 or 5xx."""
 BUDGET_SPENT = "daily token budget spent"
+CHAT_BUDGET_SPENT = "the chat's daily token share spent"
 
 
 class LlmFailure(Exception):
@@ -147,35 +150,60 @@ def utc_today() -> date:
 
 
 class TokenBudget:
-    """Tokens spent on the model per UTC day, kept in the database; a limit of 0 means none."""
+    """Tokens spent on the model per UTC day, kept in the database; a limit of 0 means none.
+
+    With `chat_id`, the chat's own spending is counted too and held to `chat_limit`, its share of
+    the day, so one chat cannot spend what all chats share."""
 
     def __init__(
-        self, repository: Repository, daily_limit: int, *, today: Callable[[], date] = utc_today
+        self, repository: Repository, daily_limit: int, *, today: Callable[[], date] = utc_today,
+        chat_id: int | None = None, chat_limit: int = 0,
     ) -> None:
         self.repository = repository
         self.daily_limit = daily_limit
+        self.chat_id = chat_id
+        self.chat_limit = chat_limit
         self._today = today
-        self._reported: date | None = None
+        self._reported: dict[int | None, date] = {}
+        """The day the log last said a budget (None: the overall one) was spent, per chat."""
+
+    def for_chat(self, chat_id: int, chat_limit: int) -> TokenBudget:
+        """The same overall budget, with `chat_id`'s share held to `chat_limit` as well."""
+        budget = TokenBudget(self.repository, self.daily_limit, today=self._today, chat_id=chat_id,
+                             chat_limit=chat_limit)
+        budget._reported = self._reported  # one log line a day per budget, not per call
+        return budget
 
     async def allows(self) -> bool:
-        """True while today's budget is not spent; says so in the log once a day when it is."""
-        if self.daily_limit <= 0:
-            return True
+        """True while today's budget (and the chat's share) is not spent."""
+        return await self.spent() is None
+
+    async def spent(self) -> str | None:
+        """Why nothing more may be spent today (BUDGET_SPENT, CHAT_BUDGET_SPENT), or None; says so
+        in the log once a day when it is."""
         day = self._today()
-        used = await self.repository.llm_tokens_used(day)
-        if used < self.daily_limit:
-            return True
-        if self._reported != day:
-            self._reported = day
-            log.warning(
-                "language-model budget spent for %s (%d of %d tokens): extractive summaries until 00:00 UTC",
-                day, used, self.daily_limit,
-            )
-        return False
+        if self.daily_limit > 0 and (used := await self.repository.llm_tokens_used(day)) >= self.daily_limit:
+            self._report(None, day, f"language-model budget spent for {day} ({used} of {self.daily_limit} tokens)")
+            return BUDGET_SPENT
+        if self.chat_id is not None and self.chat_limit > 0:
+            used = await self.repository.llm_chat_tokens_used(day, self.chat_id)
+            if used >= self.chat_limit:
+                self._report(self.chat_id, day, f"chat {self.chat_id} spent its language-model share for {day} "
+                                                f"({used} of {self.chat_limit} tokens)")
+                return CHAT_BUDGET_SPENT
+        return None
+
+    def _report(self, key: int | None, day: date, message: str) -> None:
+        if self._reported.get(key) != day:
+            self._reported[key] = day
+            log.warning("%s: extractive summaries until 00:00 UTC", message)
 
     async def spend(self, tokens: int) -> int:
-        """Count tokens against today; return today's total."""
-        return await self.repository.add_llm_tokens(self._today(), tokens)
+        """Count tokens against today (and the chat's share); return today's total."""
+        total = await self.repository.add_llm_tokens(self._today(), tokens)
+        if self.chat_id is not None:
+            await self.repository.add_llm_chat_tokens(self._today(), self.chat_id, tokens)
+        return total
 
 
 class LlmSummariser:
@@ -228,6 +256,14 @@ class LlmSummariser:
     def __repr__(self) -> str:
         return f"LlmSummariser(url={self.url!r}, model={self.model!r})"
 
+    def for_chat(self, chat_id: int, *, share: int) -> LlmSummariser:
+        """This summariser (same client and slots) with `chat_id`'s spending held to `share` tokens a day."""
+        twin = copy.copy(self)
+        twin._owns_client = False
+        if self.budget is not None:
+            twin.budget = self.budget.for_chat(chat_id, share)
+        return twin
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
@@ -249,7 +285,7 @@ class LlmSummariser:
                 reason = str(failure)
             else:
                 return Summary(brief.summary, language=language, source="llm", title_translated=brief.title)
-        if reason != BUDGET_SPENT:
+        if reason not in (BUDGET_SPENT, CHAT_BUDGET_SPENT):
             log.info("language-model brief of %r not used: %s", article.title[:80], reason)
         text = await asyncio.to_thread(summarise_extractive, article.text)
         return Summary(text, language=article.language, source="extractive", fallback_reason=f"llm: {reason}")
@@ -257,8 +293,8 @@ class LlmSummariser:
     async def _ask(self, messages: list[dict[str, str]], language: str, *, give_up_at: float) -> Brief:
         """Ask for a brief; a reply that fails `check_brief` is asked for once more."""
         for attempt in (1, 2):
-            if self.budget is not None and not await self.budget.allows():
-                raise LlmFailure(BUDGET_SPENT)
+            if self.budget is not None and (spent := await self.budget.spent()):
+                raise LlmFailure(spent)
             try:
                 return check_brief(await self._complete(messages, give_up_at=give_up_at), language)
             except InvalidReply as problem:

@@ -12,7 +12,6 @@ from telegram import Bot, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -26,6 +25,8 @@ from bot.config import Settings
 from bot.services import Services
 from bot.telegram import access, commands, digest_jobs, handlers, links, monitoring, upkeep
 from bot.telegram.background import cancel_background
+from bot.telegram.ratelimit import FloodLimiter
+from bot.telegram.repeats import Repeats
 from storage.errors import StorageError
 from storage.files import DatabaseLock, lock_holder
 from storage.repository import Repository
@@ -48,7 +49,7 @@ def build_application(settings: Settings, *, lock: DatabaseLock | None = None) -
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(FloodLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -62,6 +63,8 @@ def build_application(settings: Settings, *, lock: DatabaseLock | None = None) -
     application.add_handler(MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, links.on_links))
     application.add_handler(CallbackQueryHandler(handlers.on_search_page, pattern=r"^search:"))
     application.add_handler(CallbackQueryHandler(handlers.on_export_button, pattern=r"^export:"))
+    application.add_handler(CallbackQueryHandler(handlers.on_cards, pattern=r"^cards:"))
+    application.add_handler(CallbackQueryHandler(handlers.on_other_button))
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -69,6 +72,7 @@ def build_application(settings: Settings, *, lock: DatabaseLock | None = None) -
 async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     application.bot_data["services"] = await Services.open(settings)
+    application.bot_data["repeats"] = Repeats(application.bot, application.bot_data["services"])
     await commands.register_menu(application)
     # post_init runs before the application starts: work that outlives it goes on the JobQueue
     queue = digest_jobs.job_queue(application)
@@ -90,6 +94,9 @@ async def _post_init(application: Application) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     await cancel_background(application)
+    repeats: Repeats | None = application.bot_data.pop("repeats", None)
+    if repeats is not None:
+        await repeats.aclose()
     services: Services | None = application.bot_data.pop("services", None)
     if services is not None:
         await services.aclose()

@@ -1,4 +1,4 @@
-"""Long background work started by jobs (finishing left-over links, resuming a digest).
+"""Long background work: answering posted links, finishing left-over links, resuming a digest.
 
 It runs as plain asyncio tasks that a shutdown cancels: PTB would otherwise wait for it at
 SIGTERM, and posting a hundred cards under Telegram's flood limits takes minutes. Cancelling

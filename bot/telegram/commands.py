@@ -48,7 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("add", links.add_command, {"uk": "додати статтю за посиланням", "en": "add an article by its link"},
             {"uk": "URL", "en": "URL"}),
     Command("latest", handlers.latest_command, {"uk": "останні матеріали", "en": "the latest items"},
-            {"uk": "[N]", "en": "[N]"}),
+            {"uk": "[N]", "en": "[N]"}, {"uk": "N — від 1 до 50", "en": "N from 1 to 50"}),
     Command("search", handlers.search_command, {"uk": "пошук у матеріалах", "en": "search the items"},
             {"uk": "запит", "en": "query"},
             {"uk": 'Підтримуються "фраза", OR, -слово, префікс*, source:, author:, lang:, after:РРРР-ММ-ДД, '
@@ -56,7 +56,7 @@ COMMANDS: tuple[Command, ...] = (
              "en": 'Supported: "phrase", OR, -word, prefix*, source:, author:, lang:, after:YYYY-MM-DD, '
                    "before:YYYY-MM-DD"}),
     Command("item", handlers.item_command, {"uk": "картка матеріалу за номером", "en": "one item's card"},
-            {"uk": "номер", "en": "number"}),
+            {"uk": "номер", "en": "number"}, {"uk": "напр. /item 12", "en": "e.g. /item 12"}),
     Command("digest", handlers.digest_command, {"uk": "дайджест за сьогодні", "en": "today's digest"}),
     Command("schedule", handlers.schedule_command,
             {"uk": "щоденний дайджест: час і часовий пояс", "en": "the daily digest: time and time zone"},
@@ -75,7 +75,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("resummarize", handlers.resummarize_command,
             {"uk": "заново підсумувати матеріал мовною моделлю",
              "en": "summarise an item again with the language model"},
-            {"uk": "номер", "en": "number"}),
+            {"uk": "номер", "en": "number"}, {"uk": "напр. /resummarize 12", "en": "e.g. /resummarize 12"}),
+    Command("later", handlers.later_command,
+            {"uk": "посилання, відкладені через ліміт", "en": "links put aside over the hourly limit"},
+            {"uk": "[go|clear]", "en": "[go|clear]"},
+            {"uk": "/later — список; /later go — надіслати їх, коли є місце; /later clear — забути (адміністратори)",
+             "en": "/later lists them; /later go sends them on when there is room; /later clear forgets them "
+                   "(administrators)"}),
     Command("follow", monitoring.follow_command,
             {"uk": "стежити за стрічкою або сайтом", "en": "follow a feed or a site"},
             {"uk": "URL [announce|digest]", "en": "URL [announce|digest]"},

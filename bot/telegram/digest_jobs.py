@@ -23,7 +23,8 @@ from bot.desk.digests import DeliveryFailed, DeliveryRefused, recover_interrupte
 from bot.services import Services
 from bot.telegram import render
 from bot.telegram.background import start_background
-from bot.telegram.context import Context, services
+from bot.telegram.context import Context, send, services
+from bot.telegram.ratelimit import Lane
 from storage.models import DigestRun, DigestSchedule, Item
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ class TelegramOutlet:
         return render.digest(items, day, language)
 
     async def send(self, chat_id: int, part: str) -> int:
-        try:
-            return (await self._bot.send_message(chat_id, part)).message_id
+        try:  # a scheduled digest waits behind answers to commands
+            return (await send(self._bot, chat_id, part, lane=Lane.BULK)).message_id
         except (BadRequest, Forbidden) as error:  # the chat is gone or refuses us
             raise DeliveryRefused(str(error)) from error
         except TelegramError as error:

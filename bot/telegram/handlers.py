@@ -6,16 +6,22 @@ cannot use its arguments raises WrongArguments and the router answers with the c
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.clock import utc_now
+from bot.desk.batches import next_cards
+from bot.desk.costs import permit_resummarize
 from bot.desk.digests import change_schedule, digest_now
+from bot.desk.links import forget_deferred, release_deferred, waiting_links
 from bot.export import ExportFormat, export_format, export_items
+from bot.services import Services
 from bot.telegram import digest_jobs, render
 from bot.telegram.access import is_served, may_change_settings, visitor_language
+from bot.telegram.background import start_background
 from bot.telegram.context import (
     Context,
     WrongArguments,
@@ -25,31 +31,66 @@ from bot.telegram.context import (
     reply,
     services,
 )
-from bot.telegram.links import Thread, send_card
+from bot.telegram.links import (
+    CARDS_ON_REQUEST,
+    Thread,
+    answer_in_background,
+    cards_keyboard,
+    send_card,
+    submitter_of,
+)
+from bot.telegram.ratelimit import Lane
 from storage.errors import StorageUnavailable
-from storage.models import DONE
+from storage.models import DONE, Item
 
 log = logging.getLogger(__name__)
 
 EXPORT_LIMIT_MB = 50
 """The largest file a bot may send."""
 SEARCH_PAGE_SIZE = 5
+SEARCH_OFFSET_MAX = 10_000
 LATEST_DEFAULT, LATEST_MAX = 10, 50
 REMEMBERED_SEARCHES = 50
+ID_MAX = 2**63 - 1
+"""The largest id SQLite (and PostgreSQL's bigint) can hold."""
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def whole_number(text: str, *, least: int, most: int) -> int:
+    """A number in ASCII digits from `least` to `most`; WrongArguments otherwise. (str.isdigit
+    would take "²" and other scripts' digits, and an id past 2**63 cannot be looked up.)"""
+    if not _DIGITS.fullmatch(text.strip()):
+        raise WrongArguments
+    value = int(text)
+    if not least <= value <= most:
+        raise WrongArguments
+    return value
 
 
 def item_number(argument: str) -> int:
     """The item id in "12", "#12" or "№12"; WrongArguments otherwise."""
-    number = argument.strip().lstrip("#№")
-    if not number.isdigit():
+    return whole_number(argument.strip().removeprefix("#").removeprefix("№"), least=1, most=ID_MAX)
+
+
+def callback_numbers(data: str | None, prefix: str, count: int, *, most: int = ID_MAX) -> tuple[int, ...] | None:
+    """The `count` numbers of callback data "prefix:n:n", each from 0 to `most`; None for data
+    the bot did not make (forged, or from an older version)."""
+    parts = (data or "").split(":")
+    if len(parts) != count + 1 or parts[0] != prefix or not all(_DIGITS.fullmatch(p) for p in parts[1:]):
+        return None
+    numbers = tuple(int(part) for part in parts[1:])
+    return numbers if all(number <= most for number in numbers) else None
+
+
+def no_arguments(argument: str) -> None:
+    if argument:
         raise WrongArguments
-    return int(number)
 
 
 async def latest_command(update: Update, context: Context, argument: str) -> None:
-    count = int(argument) if argument.isdigit() else LATEST_DEFAULT
+    count = whole_number(argument, least=1, most=LATEST_MAX) if argument else LATEST_DEFAULT
     chat_id = chat_of(update).id
-    items = await services(context).repository.latest(chat_id, limit=max(1, min(count, LATEST_MAX)))
+    items = await services(context).repository.latest(chat_id, limit=count)
     for part in render.latest(items, await language_of(update, context)):
         await reply(message_of(update), part)
 
@@ -91,23 +132,64 @@ def _remember_search(context: Context, query: str) -> str:
 
 
 async def on_search_page(update: Update, context: Context) -> None:
-    """A press on a search result page button."""
+    """A press on a search result page button; answered once, with "expired" for data the bot did
+    not make or a search it no longer remembers."""
     query = update.callback_query
     if query is None:
         return
-    _, token, offset = (query.data or "").split(":", 2)
     language = await language_of(update, context)
-    searched = (context.chat_data or {}).get("searches", {}).get(token)
-    await query.answer()
+    numbers = callback_numbers(query.data, "search", 2, most=ID_MAX)
+    if numbers is None or numbers[1] > SEARCH_OFFSET_MAX:
+        await query.answer(render.text("button_expired", language))
+        return
+    token, offset = numbers
+    searched = (context.chat_data or {}).get("searches", {}).get(str(token))
     if searched is None:
+        await query.answer(render.text("search_expired", language))
         await query.edit_message_text(render.text("search_expired", language))
         return
-    text, keyboard = await search_page(context, chat_of(update).id, searched, int(offset), language)
+    text, keyboard = await search_page(context, chat_of(update).id, searched, offset, language)
     try:
         await query.edit_message_text(text, reply_markup=keyboard)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
+    await query.answer()
+
+
+async def on_cards(update: Update, context: Context) -> None:
+    """A press on a batch's "show cards" button: the next page of its cards, once per page."""
+    query = update.callback_query
+    if query is None:
+        return
+    language = await language_of(update, context)
+    chat_id = chat_of(update).id
+    numbers = callback_numbers(query.data, "cards", 2)
+    svc = services(context)
+    page = await next_cards(svc, chat_id, numbers[0], numbers[1], CARDS_ON_REQUEST) if numbers else None
+    if page is None:
+        await query.answer(render.text("button_expired", language))
+        return
+    await query.answer()
+    items = await svc.repository.batch_items(page.batch.id)
+    try:
+        await query.edit_message_reply_markup(cards_keyboard(page.batch, items, page.shown, language))
+    except BadRequest as error:
+        log.info("chat %s: cards button not updated (%s)", chat_id, error)
+    thread = Thread(context.bot, chat_id, page.batch.reply_to, page.batch.thread_id)
+    start_background(context.application, _post_cards(svc, thread, page.items, language),
+                     name=f"cards:{chat_id}:{page.batch.id}")
+
+
+async def _post_cards(svc: Services, thread: Thread, items: list[Item], language: str) -> None:
+    for item in items:  # a shutdown may cut this short: the list under the button still has every link
+        await send_card(svc, thread, item, language)
+
+
+async def on_other_button(update: Update, context: Context) -> None:
+    """A press on a button the bot does not know (forged data, or a button of an older version)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(render.text("button_expired", await language_of(update, context)))
 
 
 async def item_command(update: Update, context: Context, argument: str) -> None:
@@ -121,6 +203,7 @@ async def item_command(update: Update, context: Context, argument: str) -> None:
 
 
 async def digest_command(update: Update, context: Context, argument: str) -> None:
+    no_arguments(argument)
     svc = services(context)
     digest = await digest_now(svc.repository, chat_of(update).id, default_timezone=svc.settings.default_timezone)
     for part in render.digest(digest.items, digest.day, await language_of(update, context)):
@@ -154,15 +237,45 @@ async def resummarize_command(update: Update, context: Context, argument: str) -
     if item is None:
         await reply(message, render.text("not_found", language, id=number))
         return
-    if svc.summariser is None:
-        await reply(message, render.text("no_model", language))
+    user = update.effective_user
+    permit = await permit_resummarize(svc, chat_id, user.id if user else None,
+                                      administrator=await may_change_settings(update, context))
+    if not permit.granted:
+        await reply(message, render.refusal(permit, language))
         return
     progress = await reply(message, render.text("processing", language))
     thread = Thread(context.bot, chat_id, message.message_id, message.message_thread_id)
-    await send_card(svc, thread, item, language, edit_message=progress)
+    await send_card(svc, thread, item, language, edit_message=progress, lane=Lane.REPLY)
+
+
+async def later_command(update: Update, context: Context, argument: str) -> None:
+    """The links put aside over the hourly limit: list them, send them on (`go`), or forget them
+    (`clear`, administrators only)."""
+    choice = argument.strip().lower()
+    if choice not in ("", "go", "clear"):
+        raise WrongArguments
+    svc = services(context)
+    chat_id = chat_of(update).id
+    language = await language_of(update, context)
+    message = message_of(update)
+    if choice == "clear":
+        if not await may_change_settings(update, context):
+            await reply(message, render.text("admins_only", language))
+            return
+        await reply(message, render.text("later_cleared", language, count=await forget_deferred(svc, chat_id)))
+        return
+    if choice == "go":
+        result = await release_deferred(svc, chat_id, submitter_of(message))
+        await reply(message, render.released(result, language, now=utc_now()))
+        answer_in_background(context.application, result.outcome)
+        return
+    waiting = await waiting_links(svc, chat_id)
+    for part in render.deferred(waiting.links, waiting.room, waiting.room_at, language, now=utc_now()):
+        await reply(message, part)
 
 
 async def stats_command(update: Update, context: Context, argument: str) -> None:
+    no_arguments(argument)
     data = await services(context).repository.stats(chat_of(update).id)
     await reply(message_of(update), render.stats(data, await language_of(update, context)))
 

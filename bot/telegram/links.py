@@ -1,36 +1,56 @@
-"""Links posted in a chat: read them from the message, hand them to the desk, answer with cards.
+"""Links posted in a chat: read them from the message, hand them to the desk, answer.
 
 The use case is bot.desk.links; this module only reads Telegram messages and writes Telegram
-answers: a "processing" note edited into the card for one link, or one line a link plus each
-card as it is ready for several; the notices for links not processed (already saved, refused,
-over the limit, held through a database fault).
+answers, all in the BULK lane (ratelimit.py), so that answers to commands go first:
+
+- one new link: a "processing" note, edited into its card;
+- several: one status message, edited with the progress as they finish (at most every
+  PROGRESS_EVERY seconds) and then into one list of what became of each; cards for the first
+  CARDS_AT_ONCE links, the others on request (a button, or /item N);
+- links the chat already had: one answer a burst (repeats.py);
+- links not taken: one notice naming them (held, put aside over the limit, refused).
+
+The status message is recorded with the batch's items (bot/desk/batches.py) before anything is
+processed, so after a restart a resumed batch edits that very message into its outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from telegram import Bot, Message, MessageEntity, Update
-from telegram.error import TelegramError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application
 
 from bot.clock import utc_now
+from bot.desk.batches import items_in_open_batches, left_over_batches, open_batch
 from bot.desk.links import SubmitOutcome, process_links, release_held_links, resume_pending, submit_links
 from bot.pipeline.ingest import Submitter
 from bot.pipeline.links import canonicalise, find_links
 from bot.services import Services
 from bot.telegram import render
 from bot.telegram.background import start_background
-from bot.telegram.context import Context, edit, language_of, message_of, reply, send, services
-from storage.models import DONE, Item
+from bot.telegram.context import Context, edit, edit_message, language_of, message_of, reply, send, services
+from bot.telegram.ratelimit import Lane
+from bot.telegram.repeats import Repeats
+from storage.errors import StorageUnavailable
+from storage.models import DONE, Batch, Item
 
 log = logging.getLogger(__name__)
 
 STUCK_AFTER = timedelta(minutes=2)
 """A pending link nobody has touched for this long was stopped by a fault: process it again."""
+CARDS_AT_ONCE = 3
+"""Cards posted unasked for a message with several links; the others are in its list."""
+CARDS_ON_REQUEST = 5
+"""Cards posted for each press of a batch's "show cards" button."""
+PROGRESS_EVERY = 5.0
+"""Seconds between two edits of a batch's status message while its links are processed."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +62,10 @@ class Thread:
     message_id: int | None = None
     thread_id: int | None = None
 
-    async def answer(self, html_text: str, *, quote: bool = True) -> Message:
+    async def answer(self, html_text: str, *, quote: bool = True, lane: Lane = Lane.BULK,
+                     reply_markup: InlineKeyboardMarkup | None = None) -> Message:
         return await send(self.bot, self.chat_id, html_text, reply_to=self.message_id if quote else None,
-                          thread_id=self.thread_id)
+                          thread_id=self.thread_id, lane=lane, reply_markup=reply_markup)
 
 
 def links_in(message: Message) -> list[str]:
@@ -82,7 +103,7 @@ async def on_links(update: Update, context: Context) -> None:
     urls = links_in(message)
     if urls:
         outcome = await submit_links(services(context), message.chat_id, urls, submitter_of(message))
-        await answer_submission(context.bot, services(context), outcome, quiet_duplicates=edited)
+        answer_in_background(context.application, outcome, quiet_repeats=edited)
 
 
 async def add_command(update: Update, context: Context, argument: str) -> None:
@@ -93,38 +114,182 @@ async def add_command(update: Update, context: Context, argument: str) -> None:
         await reply(message, render.text("no_links", await language_of(update, context)))
         return
     outcome = await submit_links(services(context), message.chat_id, urls, submitter_of(message))
-    await answer_submission(context.bot, services(context), outcome)
+    answer_in_background(context.application, outcome)
 
 
-async def answer_submission(bot: Bot, svc: Services, outcome: SubmitOutcome, *, quiet_duplicates: bool = False,
+def repeats_of(application: Application) -> Repeats:
+    """The process's gathering of re-posted links, made in post_init."""
+    found: Repeats = application.bot_data["repeats"]
+    return found
+
+
+def answer_in_background(application: Application, outcome: SubmitOutcome, *, quiet_repeats: bool = False,
+                         retrying: bool = False) -> None:
+    """Answer a submission in a task of its own, once its links are committed: processing them and
+    posting under the flood limits can take minutes, and neither the update nor a shutdown should
+    wait for that. A shutdown cancels it; the next start finishes the links and their status."""
+    start_background(application, _answer_or_say_why(application, outcome, quiet_repeats=quiet_repeats,
+                                                     retrying=retrying),
+                     name=f"answer:{outcome.chat_id}:{outcome.submitter.message_id}")
+
+
+async def _answer_or_say_why(application: Application, outcome: SubmitOutcome, *, quiet_repeats: bool,
+                             retrying: bool) -> None:
+    try:
+        await answer_submission(application, outcome, quiet_repeats=quiet_repeats, retrying=retrying)
+    except StorageUnavailable as error:  # the links are pending: the resume job finishes them later
+        log.error("chat %s: links not answered while the database is unavailable: %s", outcome.chat_id, error)
+        svc: Services = application.bot_data["services"]
+        thread = Thread(application.bot, outcome.chat_id, outcome.submitter.message_id, outcome.submitter.thread_id)
+        with contextlib.suppress(TelegramError):
+            await thread.answer(render.text("database_down", await svc.language_of(outcome.chat_id)))
+
+
+async def answer_submission(application: Application, outcome: SubmitOutcome, *, quiet_repeats: bool = False,
                             retrying: bool = False) -> None:
-    """Tell the chat what became of its links, process the new ones and show their cards."""
-    thread = Thread(bot, outcome.chat_id, outcome.submitter.message_id, outcome.submitter.thread_id)
+    """Tell the chat what became of its links, process the new ones and report them."""
+    svc: Services = application.bot_data["services"]
+    thread = Thread(application.bot, outcome.chat_id, outcome.submitter.message_id, outcome.submitter.thread_id)
     language = await svc.language_of(outcome.chat_id)
     for notice in render.submit_notices(outcome, language, hourly_limit=svc.settings.max_links_per_hour,
-                                        quiet_duplicates=quiet_duplicates, retrying=retrying):
+                                        now=utc_now(), retrying=retrying):
         await thread.answer(notice)
-    items = outcome.to_process
+    if outcome.repeated and not quiet_repeats:
+        repeats_of(application).note(thread.chat_id, thread.thread_id, thread.message_id, outcome.repeated)
+    if outcome.to_process:
+        await run_batch(svc, thread, outcome.to_process, language)
+
+
+async def run_batch(svc: Services, thread: Thread, items: Sequence[Item], language: str) -> None:
+    """Process one message's new links and tell the chat in one status message, recorded first."""
+    batch = await open_batch(svc, thread.chat_id, items, reply_to=thread.message_id, thread_id=thread.thread_id,
+                             cards_at_once=CARDS_AT_ONCE)
+    svc.intake.live_batches.add(batch.id)
+    try:
+        note = render.text("processing", language) if len(items) == 1 else render.progress(len(items), 0, 0, language)
+        status = await thread.answer(note)
+        await _noted(svc.repository.set_batch_message(batch.id, status.message_id), batch)
+        untranslated: list[Item] = []
+        if len(items) == 1:
+            [item] = await process_links(svc, items)
+            await send_card(svc, thread, item, language, edit_message=status)
+        else:
+            untranslated = await _process_several(svc, thread, batch, items, status, language)
+        await _noted(svc.repository.finish_batch(batch.id), batch)
+    finally:
+        svc.intake.live_batches.discard(batch.id)
+    # the translations of links shown without a card, for /item and the digest; nothing waits for them
+    for result in await asyncio.gather(*(svc.translate(item, language=language) for item in untranslated),
+                                       return_exceptions=True):
+        if isinstance(result, BaseException):
+            log.warning("chat %s: a translation failed: %s", thread.chat_id, result)
+
+
+async def _noted(write: Awaitable[object], batch: Batch) -> None:
+    """Record a batch's progress; a database fault here costs only a second edit of the same
+    status after a restart (the resume jobs find the batch open), so the chat is not told."""
+    try:
+        await write
+    except StorageUnavailable as error:
+        log.warning("chat %s: batch %s not recorded (%s)", batch.chat_id, batch.id, error)
+
+
+async def _process_several(svc: Services, thread: Thread, batch: Batch, items: Sequence[Item], status: Message,
+                           language: str) -> list[Item]:
+    """Process a message's links with a progress note and cards for the first few; then turn the
+    note into the list of what became of each. The saved links that got no card are returned."""
+    progress = Progress(status, len(items), language)
+    with_card = {item.id for item in items[:CARDS_AT_ONCE]}
+
+    async def finished(item: Item) -> None:
+        progress.count(item)
+        if item.id in with_card and item.status == DONE:  # as soon as it is ready
+            await send_card(svc, thread, item, language)
+
+    async with progress:
+        ended = await process_links(svc, items, on_finished=finished)
+    await show_outcome(thread.bot, batch, ended, language, status_message=status)
+    return [item for item in ended if item.status == DONE and item.id not in with_card]
+
+
+class Progress:
+    """A batch's status message, edited as its links finish, at most every PROGRESS_EVERY seconds."""
+
+    def __init__(self, message: Message, total: int, language: str) -> None:
+        self.message, self.total, self.language = message, total, language
+        self.done = self.failed = 0
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def count(self, item: Item) -> None:
+        if item.status == DONE:
+            self.done += 1
+        else:
+            self.failed += 1
+        self._changed.set()
+
+    async def __aenter__(self) -> Progress:
+        self._task = asyncio.create_task(self._edit_as_they_finish(), name=f"progress:{self.message.chat_id}")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _edit_as_they_finish(self) -> None:
+        shown = (0, 0)
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            if (self.done, self.failed) != shown:
+                shown = (self.done, self.failed)
+                try:
+                    await edit(self.message, render.progress(self.total, *shown, self.language), lane=Lane.BULK)
+                except TelegramError as error:
+                    log.warning("chat %s: progress not shown: %s", self.message.chat_id, error)
+            await asyncio.sleep(PROGRESS_EVERY)
+
+
+def cards_keyboard(batch: Batch, items: Sequence[Item], shown: int, language: str) -> InlineKeyboardMarkup | None:
+    """A button for the next page of a batch's cards, when saved links follow the first `shown`."""
+    left = sum(1 for item in items[shown:] if item.status == DONE)
+    if not left:
+        return None
+    label = render.cards_button(min(left, CARDS_ON_REQUEST), language)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"cards:{batch.id}:{shown}")]])
+
+
+async def show_outcome(bot: Bot, batch: Batch, items: Sequence[Item], language: str, *,
+                       status_message: Message | None = None) -> None:
+    """Turn a batch's status message into what became of its links (a new message if it cannot be
+    edited any more): the card for one link, one list for several."""
     if len(items) == 1:
-        progress = await thread.answer(render.text("processing", language))
-        [item] = await process_links(svc, items)
-        await send_card(svc, thread, item, language, edit_message=progress)
-    elif items:
-        progress = await thread.answer(render.text("processing_many", language, count=len(items)))
-
-        async def show(item: Item) -> None:  # each card as soon as it is ready
-            if item.status == DONE:
-                await send_card(svc, thread, item, language)
-
-        finished = await process_links(svc, items, on_finished=show)
-        lines = render.split_messages(render.status_line(item, language) for item in finished)
-        await edit(progress, lines[0])
-        for extra in lines[1:]:
-            await thread.answer(extra, quote=False)
+        messages, keyboard = [render.card(items[0], language)], None
+    else:
+        messages = render.batch_outcome(items, language)
+        keyboard = cards_keyboard(batch, items, batch.cards_shown, language)
+    first_markup = keyboard if len(messages) == 1 else None
+    message_id = status_message.message_id if status_message is not None else batch.status_message_id
+    edited = False
+    if message_id is not None:
+        try:
+            await edit_message(bot, batch.chat_id, message_id, messages[0], lane=Lane.BULK, reply_markup=first_markup)
+            edited = True
+        except BadRequest as error:  # deleted, or too old to edit
+            log.info("chat %s: status message %s not edited (%s); sending the outcome anew",
+                     batch.chat_id, message_id, error)
+    if not edited:
+        await send(bot, batch.chat_id, messages[0], reply_to=batch.reply_to, thread_id=batch.thread_id,
+                   lane=Lane.BULK, reply_markup=first_markup)
+    for position, extra in enumerate(messages[1:], start=2):
+        await send(bot, batch.chat_id, extra, thread_id=batch.thread_id, lane=Lane.BULK,
+                   reply_markup=keyboard if position == len(messages) else None)
 
 
 async def send_card(svc: Services, thread: Thread, item: Item, language: str, *,
-                    edit_message: Message | None = None) -> None:
+                    edit_message: Message | None = None, lane: Lane = Lane.BULK) -> None:
     """Show an item's card; with a language model, its translated summary when it comes in time.
 
     The model never holds the card up: after LLM_CARD_WAIT_SECONDS the card goes out with the
@@ -137,12 +302,12 @@ async def send_card(svc: Services, thread: Thread, item: Item, language: str, *,
         if done:
             item, translation = translation.result(), None
     if edit_message is not None:
-        await edit(edit_message, render.card(item, language))
+        await edit(edit_message, render.card(item, language), lane=lane)
         shown = edit_message
     else:
-        shown = await thread.answer(render.card(item, language), quote=False)
+        shown = await thread.answer(render.card(item, language), quote=False, lane=lane)
     if translation is not None:
-        await edit(shown, render.card(await translation, language))
+        await edit(shown, render.card(await translation, language), lane=lane)
 
 
 async def retry_held_links(context: Context) -> None:
@@ -151,7 +316,7 @@ async def retry_held_links(context: Context) -> None:
     if not svc.intake.held:
         return
     for outcome in await release_held_links(svc):
-        await answer_submission(context.bot, svc, outcome, retrying=True)
+        answer_in_background(context.application, outcome, retrying=True)
 
 
 async def resume_left_over(context: Context) -> None:
@@ -166,16 +331,35 @@ async def resume_stuck(context: Context) -> None:
 
 
 async def _post_resumed(application: Application, *, older_than: datetime | None = None) -> None:
-    """Finish left-over links and post their cards where they were sent."""
+    """Finish left-over links; turn the status messages of their batches into their outcome, and
+    post the links that had none (a crash before their status message was recorded)."""
     svc: Services = application.bot_data["services"]
-    for item in await resume_pending(svc, older_than=older_than):
-        if item.chat_id == 0:
-            continue  # the command line's own chat
-        language = await svc.language_of(item.chat_id)
-        text = render.card(item, language) if item.status == DONE else render.failure(
-            item.url, item.failure_reason or "", language, detail=item.failure_detail)
+    resumed = await resume_pending(svc, older_than=older_than)
+    told = await items_in_open_batches(svc)
+    for batch, items in await left_over_batches(svc):
+        language = await svc.language_of(batch.chat_id)
         try:
-            await send(application.bot, item.chat_id, text, reply_to=item.message_id, thread_id=item.thread_id)
+            await show_outcome(application.bot, batch, items, language)
         except TelegramError as error:
-            log.warning("could not post resumed item %s to chat %s: %s", item.id, item.chat_id, error)
+            log.warning("could not finish the status of batch %s in chat %s: %s", batch.id, batch.chat_id, error)
+            continue
+        await svc.repository.finish_batch(batch.id)
+    untold: dict[int, list[Item]] = {}
+    for item in resumed:
+        if item.chat_id != 0 and item.id not in told:  # chat 0 is the command line's own
+            untold.setdefault(item.chat_id, []).append(item)
+    for chat_id, items in untold.items():
+        await _post_untold(application.bot, svc, chat_id, items)
 
+
+async def _post_untold(bot: Bot, svc: Services, chat_id: int, items: list[Item]) -> None:
+    language = await svc.language_of(chat_id)
+    first = items[0]
+    messages = [render.card(first, language)] if len(items) == 1 else render.batch_outcome(items, language)
+    for position, text in enumerate(messages):
+        try:
+            await send(bot, chat_id, text, reply_to=first.message_id if position == 0 else None,
+                       thread_id=first.thread_id, lane=Lane.BULK)
+        except TelegramError as error:
+            log.warning("could not post %d resumed items to chat %s: %s", len(items), chat_id, error)
+            return

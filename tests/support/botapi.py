@@ -12,7 +12,7 @@ Errors mirror Telegram's: unknown methods answer 404 "Not Found", a wrong token
 Deliberate differences from Telegram, each there to surface a bug sooner:
 a bare "&" in HTML that is not an entity is rejected (Telegram keeps it as text;
 pass `strict_html=False` for Telegram's behaviour), and `press_button` refuses
-callback data that is not on the message's inline keyboard.
+callback data that is not on the message's inline keyboard (unless `forged=True`).
 Markdown and MarkdownV2 are accepted but not parsed.
 """
 
@@ -1699,15 +1699,19 @@ class BotApiServer:
         callback_data: str,
         *,
         user: int | Mapping[str, Any] | None = None,
+        forged: bool = False,
     ) -> str:
-        """A user presses an inline button of the bot's message; returns the callback query id."""
+        """A user presses an inline button of the bot's message; returns the callback query id.
+
+        `forged=True` sends `callback_data` even if the message never offered it, as a modified
+        client can (or an old button whose data the bot no longer knows)."""
         with self._cond:
             chat = self._chats.get(chat_id)
             message = chat.live(message_id) if chat is not None else None
             if chat is None or message is None or not message.from_bot:
                 raise ValueError(f"no message {message_id} from the bot in chat {chat_id}")
             offered = [b.get("callback_data") for b in message.buttons]
-            if callback_data not in offered:
+            if callback_data not in offered and not forged:
                 raise ValueError(
                     f"message {message_id} has no button with {callback_data!r}; it offers {offered}"
                 )
