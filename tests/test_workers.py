@@ -19,22 +19,36 @@ FORK_SERVER = "forkserver" in multiprocessing.get_all_start_methods()
 
 @pytest.fixture
 async def one_worker_pool() -> AsyncIterator[WorkerPool]:
-    pool = WorkerPool(workers=1, timeout=30, memory_mb=1024, pages_per_worker=3)
+    pool = WorkerPool(workers=1, timeout=30, memory_mb=1024, pages_per_worker=2)
     yield pool
     await pool.aclose()
 
 
+async def read(pool: WorkerPool, n: int) -> str:
+    article, _summary = await pool.analyse(english_article(title=f"Page {n}").encode(), f"https://example.org/{n}", "utf-8")
+    return article.title
+
+
 async def test_a_worker_is_replaced_after_its_number_of_pages(one_worker_pool: WorkerPool) -> None:
-    states = [await one_worker_pool.worker_state() for _ in range(7)]
-    pids = [state.pid for state in states]
-    assert pids[0] == pids[1] == pids[2]
-    assert pids[3] == pids[4] == pids[5] != pids[0]
-    assert pids[6] not in {pids[0], pids[3]}
-    assert [state.pages_served for state in states] == [0, 1, 2, 0, 1, 2, 0]
+    first = await one_worker_pool.worker_state()
+    assert await read(one_worker_pool, 1) == "Page 1"
+    same = await one_worker_pool.worker_state()
+    assert await read(one_worker_pool, 2) == "Page 2"
+    second = await one_worker_pool.worker_state()
+    assert await read(one_worker_pool, 3) == "Page 3"
+    assert await read(one_worker_pool, 4) == "Page 4"
+    third = await one_worker_pool.worker_state()
+    assert first.pid == same.pid != second.pid != third.pid != first.pid
+    assert [first.pages_served, same.pages_served, second.pages_served, third.pages_served] == [0, 1, 0, 0]
 
 
 async def test_every_worker_starts_warm_and_is_warmed_once(one_worker_pool: WorkerPool) -> None:
-    states = [await one_worker_pool.worker_state() for _ in range(7)]  # three workers, one after another
+    states = []
+    for n in range(3):  # three workers, one after another
+        states.append(await one_worker_pool.worker_state())
+        await read(one_worker_pool, 2 * n)
+        await read(one_worker_pool, 2 * n + 1)
+    assert len({state.pid for state in states}) == 3
     assert {state.warm_ups for state in states} == {1}
     if FORK_SERVER:
         # warmed once, in the fork server, before any worker existed; none of them warmed again
@@ -44,28 +58,32 @@ async def test_every_worker_starts_warm_and_is_warmed_once(one_worker_pool: Work
         assert all(state.warmed_in == state.pid for state in states)
 
 
-async def test_a_worker_past_its_memory_limit_is_replaced_after_the_page() -> None:
+async def test_a_worker_past_its_memory_limit_is_replaced_after_each_page() -> None:
     # every worker is past 1 MB: each one reads one page, returns it, and is replaced
     pool = WorkerPool(workers=1, timeout=30, memory_mb=1024, worker_rss_mb=1)
     try:
-        states = [await pool.worker_state() for _ in range(3)]
-        articles = [await pool.analyse(english_article(title=f"Page {n}").encode(), f"https://example.org/{n}", "utf-8")
-                    for n in range(2)]
-        after = await pool.worker_state()
+        states, titles = [], []
+        for n in range(3):
+            states.append(await pool.worker_state())
+            titles.append(await read(pool, n))
     finally:
         await pool.aclose()
-    assert len({state.pid for state in [*states, after]}) == 4
+    assert len({state.pid for state in states}) == 3
     assert all(state.pages_served == 0 and state.rss_mb > 1 for state in states)
-    assert [article.title for article, _summary in articles] == ["Page 0", "Page 1"]
+    assert titles == ["Page 0", "Page 1", "Page 2"]
 
 
 async def test_a_worker_under_its_memory_limit_keeps_going() -> None:
     pool = WorkerPool(workers=1, timeout=30, memory_mb=1024, worker_rss_mb=100_000)
     try:
-        states = [await pool.worker_state() for _ in range(3)]
+        states = []
+        for n in range(3):
+            await read(pool, n)
+            states.append(await pool.worker_state())
     finally:
         await pool.aclose()
     assert len({state.pid for state in states}) == 1
+    assert [state.pages_served for state in states] == [1, 2, 3]
 
 
 async def test_no_page_is_lost_while_workers_are_replaced() -> None:

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import multiprocessing
 import os
 import resource
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.context import BaseContext
+from typing import Any, TypeVar
 
 import pebble.pool.process as pebble_process
 from pebble import ProcessExpired, ProcessPool
@@ -42,6 +43,7 @@ PAGES_PER_WORKER = 1000
 """Pages a worker reads before it is replaced (with warm workers a new one costs a few milliseconds)."""
 WORKER_RSS_MB = 250
 """A worker whose resident memory passes this after a page is replaced before the next one."""
+T = TypeVar("T")
 WARM_UP_MODULE = "bot.pipeline.warm"
 """Imported by the fork server: it calls warm_up, so the workers forked from it start warm."""
 
@@ -115,13 +117,16 @@ def _start_worker(limits: WorkerLimits) -> None:
     warm_up()
 
     def next_tasks(channel: pebble_process.WorkerChannel, max_tasks: int) -> Iterator[pebble_process.Task]:
-        # pebble's own loop retires a worker after a number of tasks only; this one also looks at
-        # its memory, after each page's result has been sent and before it takes another
+        # pebble's own loop retires a worker after a number of tasks only; this one counts pages
+        # (not questions about the worker itself) and looks at its memory after each, once the
+        # page's result has been sent and before it takes another
         global _served
-        for _served in itertools.count():
-            if _served and (_served >= limits.pages or resident_mb() > limits.rss_mb):
-                return  # after at least one page: the worker exits cleanly; the pool starts a fresh one
-            yield pebble_process.fetch_task(channel)
+        while not _served or (_served < limits.pages and resident_mb() <= limits.rss_mb):
+            task = pebble_process.fetch_task(channel)
+            yield task
+            if task.payload.function is not worker_state:
+                _served += 1
+        # the worker exits cleanly; the pool starts a fresh one
 
     pebble_process.worker_get_next_task = next_tasks  # this worker process's copy of pebble only
 
@@ -140,7 +145,7 @@ class WorkerState:
 
     pid: int
     pages_served: int
-    """Pages this worker read before this question."""
+    """Pages this worker has read (questions like this one are not counted)."""
     warm_ups: int
     """1 when it started warm (forked from a warmed server, or warmed in its initialiser)."""
     warmed_in: int
@@ -181,14 +186,24 @@ class WorkerPool:
             initargs=(limits,),
             context=_context(),
         )
+        self._started = False
+        self._starting = asyncio.Lock()
+
+    async def _schedule(self, function: Callable[..., Any], args: tuple[Any, ...] = ()) -> Future[Any]:
+        """function's task in a worker, with the deadline. The pool starts at its first task, and
+        that start waits for the fork server to warm up (seconds): it is made off the event loop."""
+        if not self._started:
+            async with self._starting:
+                if not self._started:
+                    await asyncio.wrap_future(await asyncio.to_thread(self._pool.schedule, worker_state))
+                    self._started = True
+        return self._pool.schedule(function, args=args, timeout=self._timeout)
 
     async def analyse(
         self, body: bytes, url: str, encoding: str | None, *, fetched_on: date | None = None
     ) -> tuple[Article, str]:
         """The article and its extractive summary; ExtractTimeout when the page is too costly."""
-        future = self._pool.schedule(
-            analyse_page, args=(body, url, encoding, fetched_on), timeout=self._timeout
-        )
+        future = await self._schedule(analyse_page, (body, url, encoding, fetched_on))
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
@@ -206,7 +221,7 @@ class WorkerPool:
     async def read_feed(self, body: bytes, url: str, content_type: str) -> Document:
         """A fetched feed address read in a worker (a large feed takes seconds of CPU); FeedTooCostly
         when it passes the deadline or the memory limit."""
-        future = self._pool.schedule(read_document, args=(body, url, content_type), timeout=self._timeout)
+        future = await self._schedule(read_document, (body, url, content_type))
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
@@ -217,9 +232,14 @@ class WorkerPool:
             future.cancel()
             raise
 
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Any picklable function of the workers' own (a benchmark's, a check's), with the deadline;
+        concurrent.futures.TimeoutError when it passes it."""
+        return await asyncio.wrap_future(await self._schedule(function, args))
+
     async def worker_state(self) -> WorkerState:
-        """What the worker that takes this question says about itself; it counts as one of its pages."""
-        return await asyncio.wrap_future(self._pool.schedule(worker_state, timeout=self._timeout))
+        """What the worker that takes this question says about itself."""
+        return await asyncio.wrap_future(await self._schedule(worker_state))
 
     async def aclose(self) -> None:
         self._pool.stop()
