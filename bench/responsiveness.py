@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("--source", type=Path, default=ROOT, help="the checkout whose bot is run")
     parser.add_argument("--json", type=Path, default=Path("bench-responsiveness.json"))
     parser.add_argument("--bot-log", type=Path, help="keep the bot's log here")
+    parser.add_argument("--profile", type=Path, help="run the bot under cProfile and write its statistics here")
     args = parser.parse_args()
     with BotApiServer(token="123:BENCH") as server, WebServer() as web, tempfile.TemporaryDirectory() as folder:
         for chat_id in [INGEST_CHAT, *LATEST_CHATS]:
@@ -107,7 +108,8 @@ def main() -> int:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LLM_"))}
         child_env |= environ | {"LOG_LEVEL": "WARNING", "PYTHONPATH": str(args.source.resolve())}
         bot_log = (Path(folder) / "bot.log").open("ab")
-        bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=args.source, env=child_env,
+        profile = ["-m", "cProfile", "-o", str(args.profile.resolve())] if args.profile else []
+        bot = subprocess.Popen([sys.executable, *profile, "-m", "bot"], cwd=args.source, env=child_env,
                                stdout=bot_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             server.wait_for(lambda s: s.calls_to("getUpdates"), timeout=60)

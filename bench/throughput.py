@@ -13,7 +13,8 @@ one, the test suite's generated articles. Each round measures, one after another
   bot and `newsdesk import` do (fetch, extract, summarise, store in a fresh SQLite file), links/s.
 
 Every row runs in the same kind of worker pool (the bot's: warm workers forked from one server),
-warmed before it is timed. Prints each round, the medians and their ratios; writes JSON.
+warmed before it is timed, and the rows take turns, 50 pages at a time, so that the shared
+machine's changing load falls on all of them alike. Prints each round, the medians and their ratios; writes JSON.
 """
 
 from __future__ import annotations
@@ -76,10 +77,10 @@ def newsdesk_analyse(body: bytes, url: str) -> bool:
     return True
 
 
-async def pages_per_second(pool: WorkerPool, function: Callable[[bytes, str], bool], pages: list[bytes]) -> float:
+async def seconds_for(pool: WorkerPool, function: Callable[[bytes, str], bool], pages: list[tuple[int, bytes]]) -> float:
     started = time.perf_counter()
-    await asyncio.gather(*(pool.run(function, body, f"https://bench.invalid/{n}") for n, body in enumerate(pages)))
-    return len(pages) / (time.perf_counter() - started)
+    await asyncio.gather(*(pool.run(function, body, f"https://bench.invalid/{n}") for n, body in pages))
+    return time.perf_counter() - started
 
 
 async def warm(pool: WorkerPool, workers: int) -> None:
@@ -87,43 +88,47 @@ async def warm(pool: WorkerPool, workers: int) -> None:
     await asyncio.gather(*(pool.worker_state() for _ in range(workers * 2)))
 
 
-async def pipeline_links_per_second(pages: list[bytes], workers: int) -> tuple[float, dict[str, int]]:
+ROWS = ("trafilatura", "extract_article", "analyse_page", "pipeline")
+
+
+async def one_round(pages: list[bytes], workers: int, chunk: int) -> dict[str, Any]:
+    """Each row's pages/s over all pages, the rows taking turns a chunk of pages at a time, so that
+    a change in the machine's load falls on every row alike."""
     from bot.config import Settings
     from bot.desk.links import process_links, submit_links
     from bot.pipeline.ingest import Submitter
     from bot.services import Services
 
+    seconds = dict.fromkeys(ROWS, 0.0)
+    outcome: dict[str, int] = {}
+    functions = {"trafilatura": plain_trafilatura, "extract_article": newsdesk_extractor,
+                 "analyse_page": newsdesk_analyse}
     with WebServer() as server, tempfile.TemporaryDirectory() as folder:
         urls = [server.add(f"/bench/{n}", body, content_type="text/html; charset=utf-8") for n, body in enumerate(pages)]
         environ = {"NEWSDESK_DB": str(Path(folder) / "bench.db"), "FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
                    "LOG_LEVEL": "WARNING", "EXTRACT_WORKERS": str(workers)}
-        settings = Settings.from_env(environ)
-        services = await Services.open(settings)
+        services = await Services.open(Settings.from_env(environ))
+        pool = WorkerPool(workers=workers, timeout=60, memory_mb=2048)
         try:
+            await warm(pool, workers)
             await warm(services.workers, workers)
-            started = time.perf_counter()
-            outcome = await submit_links(services, 1, urls, Submitter(name="bench"), hourly_limit=False)
-            processed = await process_links(services, outcome.to_process)
-            elapsed = time.perf_counter() - started
+            for first in range(0, len(pages), chunk):
+                numbered = list(enumerate(pages))[first:first + chunk]
+                for name, function in functions.items():
+                    seconds[name] += await seconds_for(pool, function, numbered)
+                # the whole pipeline: submitted to one chat and processed as the bot and `newsdesk import` do
+                started = time.perf_counter()
+                submitted = await submit_links(services, 1, urls[first:first + chunk], Submitter(name="bench"),
+                                               hourly_limit=False)
+                processed = await process_links(services, submitted.to_process)
+                seconds["pipeline"] += time.perf_counter() - started
+                for item in processed:
+                    outcome[item.status] = outcome.get(item.status, 0) + 1
         finally:
+            await pool.aclose()
             await services.aclose()
-    statuses: dict[str, int] = {}
-    for item in processed:
-        statuses[item.status] = statuses.get(item.status, 0) + 1
-    return len(urls) / elapsed, statuses
-
-
-async def one_round(pages: list[bytes], workers: int) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
-    pool = WorkerPool(workers=workers, timeout=60, memory_mb=2048)
-    try:
-        await warm(pool, workers)
-        for name, function in (("trafilatura", plain_trafilatura), ("extract_article", newsdesk_extractor),
-                               ("analyse_page", newsdesk_analyse)):
-            figures[name] = await pages_per_second(pool, function, pages)
-    finally:
-        await pool.aclose()
-    figures["pipeline"], figures["outcome"] = await pipeline_links_per_second(pages, workers)
+    figures: dict[str, Any] = {name: len(pages) / seconds[name] for name in ROWS}
+    figures["outcome"] = {str(status): count for status, count in outcome.items()}
     return figures
 
 
@@ -133,6 +138,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limit", type=int, help="only the first N pages")
+    parser.add_argument("--chunk", type=int, default=50, help="pages each row reads before the next takes its turn")
     parser.add_argument("--json", type=Path, default=Path("bench-throughput.json"))
     args = parser.parse_args()
     pages = load_pages(args.corpus, args.limit)
@@ -140,13 +146,12 @@ def main() -> int:
           f"workers retire after {PAGES_PER_WORKER} pages or past {WORKER_RSS_MB} MB")
     rounds = []
     for number in range(1, args.rounds + 1):
-        figures = asyncio.run(one_round(pages, args.workers))
+        figures = asyncio.run(one_round(pages, args.workers, args.chunk))
         rounds.append(figures)
         print(f"round {number}: trafilatura {figures['trafilatura']:.1f} pages/s, extract_article "
               f"{figures['extract_article']:.1f}, analyse_page {figures['analyse_page']:.1f}, pipeline "
               f"{figures['pipeline']:.1f} links/s {figures['outcome']}")
-    medians = {name: statistics.median(r[name] for r in rounds)
-               for name in ("trafilatura", "extract_article", "analyse_page", "pipeline")}
+    medians = {name: statistics.median(r[name] for r in rounds) for name in ROWS}
     ratios = {
         "extract_article / trafilatura": statistics.median(r["extract_article"] / r["trafilatura"] for r in rounds),
         "pipeline / extract_article": statistics.median(r["pipeline"] / r["extract_article"] for r in rounds),
