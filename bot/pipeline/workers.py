@@ -11,7 +11,8 @@ htmldate asks it about a date. `warm_up` does that work once, in the fork server
 worker forked from it, first or recycled, starts with it done; where there is no fork server, each
 worker warms itself in its initialiser, before its first page. A worker is replaced after
 `pages_per_worker` pages, or sooner when its resident memory passes `worker_rss_mb`: a slow leak,
-or one large page's heap kept by the allocator, cannot accumulate.
+or one large page's heap kept by the allocator, cannot accumulate. Workers run at a lower CPU
+priority than the bot (WORKER_NICENESS), so that a long import does not slow its answers.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ PAGES_PER_WORKER = 1000
 """Pages a worker reads before it is replaced (with warm workers a new one costs a few milliseconds)."""
 WORKER_RSS_MB = 250
 """A worker whose resident memory passes this after a page is replaced before the next one."""
+WORKER_NICENESS = 10
+"""Workers run at a lower CPU priority than the bot: when both want a core, the bot's answers
+(/latest while 200 links are read) come first, and extraction takes the rest."""
 T = TypeVar("T")
 WARM_UP_MODULE = "bot.pipeline.warm"
 """Imported by the fork server: it calls warm_up, so the workers forked from it start warm."""
@@ -114,6 +118,8 @@ def _start_worker(limits: WorkerLimits) -> None:
     """A worker's initialiser: its memory limit, its warm-up (already done when forked warm), and
     the rule that retires it."""
     _limit_memory(limits.memory_mb)
+    with contextlib.suppress(OSError):  # where priorities cannot be lowered, the workers run as they are
+        os.nice(WORKER_NICENESS)
     warm_up()
 
     def next_tasks(channel: pebble_process.WorkerChannel, max_tasks: int) -> Iterator[pebble_process.Task]:
@@ -151,10 +157,13 @@ class WorkerState:
     warmed_in: int
     """The process that warmed it up: the fork server, or the worker itself where there is none."""
     rss_mb: float
+    niceness: int
+    """Its CPU priority (0 is the usual; higher runs after the others)."""
 
 
 def worker_state() -> WorkerState:
-    return WorkerState(os.getpid(), _served, _warm_ups, _warmed_in, resident_mb())
+    return WorkerState(os.getpid(), _served, _warm_ups, _warmed_in, resident_mb(),
+                       os.getpriority(os.PRIO_PROCESS, 0))
 
 
 def _context() -> BaseContext:
