@@ -40,7 +40,8 @@ def rss_mb(pid: int) -> float | None:
 
 
 def descendants(pid: int) -> dict[int, str]:
-    """Every process under pid, by pid, with its command line's tail (what it is)."""
+    """Every process under pid, by pid, with what it is: the fork server, the resource tracker, or a
+    worker (forked from the fork server, it has the server's command line)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -56,9 +57,15 @@ def descendants(pid: int) -> dict[int, str]:
         for child, parent in parents.items():
             if parent == current and child not in found:
                 try:
-                    command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()[-60:]
+                    command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
                 except OSError:
                     command = "?"
+                if current != pid:
+                    command = "worker"
+                elif "forkserver" in command:
+                    command = "fork server"
+                elif "resource_tracker" in command:
+                    command = "resource tracker"
                 found[child] = command
                 frontier.append(child)
     return found
@@ -105,8 +112,8 @@ def main() -> int:
             time.sleep(0.2)
         output = command.stdout.read() if command.stdout else ""
         elapsed = time.monotonic() - started
-    servers = {pid: peak for pid, (what, peak) in children.items() if "forkserver" in what}
-    workers = {pid: peak for pid, (what, peak) in children.items() if "forkserver" not in what}
+    servers = {pid: peak for pid, (what, peak) in children.items() if what == "fork server"}
+    workers = {pid: peak for pid, (what, peak) in children.items() if what == "worker"}
     results = {
         "links": args.links, "workers": args.workers, "seconds": elapsed, "samples": samples,
         "bot_process_peak_mb": own_peak,
