@@ -66,6 +66,8 @@ def descendants(pid: int) -> dict[int, str]:
                     command = "fork server"
                 elif "resource_tracker" in command:
                     command = "resource tracker"
+                elif "spawn_main" in command:
+                    command = "worker"  # a pool that spawns its workers (before the fork server)
                 found[child] = command
                 frontier.append(child)
     return found
@@ -89,6 +91,7 @@ def main() -> int:
     parser.add_argument("--links", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, default=Path("bench-memory.json"))
+    parser.add_argument("--source", type=Path, default=ROOT, help="the checkout whose `newsdesk import` is run")
     args = parser.parse_args()
     with WebServer() as server, tempfile.TemporaryDirectory() as folder:
         urls = [server.add(f"/memory/{n}", page(n), content_type="text/html; charset=utf-8") for n in range(args.links)]
@@ -96,9 +99,9 @@ def main() -> int:
         links.write_text("\n".join(urls) + "\n")
         environ = os.environ | {"NEWSDESK_DB": str(Path(folder) / "bench.db"), "FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
                                 "LOG_LEVEL": "WARNING", "EXTRACT_WORKERS": str(args.workers),
-                                "PYTHONPATH": str(ROOT)}
+                                "PYTHONPATH": str(args.source.resolve())}
         started = time.monotonic()
-        command = subprocess.Popen([sys.executable, "-m", "bot.cli", "import", str(links)], env=environ, cwd=ROOT,
+        command = subprocess.Popen([sys.executable, "-m", "bot.cli", "import", str(links)], env=environ, cwd=args.source,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         own_peak, samples = 0.0, 0
         children: dict[int, tuple[str, float]] = {}

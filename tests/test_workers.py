@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.pipeline.workers import WORKER_NICENESS, WorkerPool, resident_mb
+from bot.pipeline.workers import WorkerPool, resident_mb
 from tests.support.articles import english_article, ukrainian_article
 
 FORK_SERVER = "forkserver" in multiprocessing.get_all_start_methods()
@@ -108,7 +108,3 @@ def test_resident_memory_is_read_for_this_process() -> None:
     assert resident_mb() >= before + 50
     del ballast
 
-
-async def test_workers_yield_the_processor_to_the_bot(one_worker_pool: WorkerPool) -> None:
-    state = await one_worker_pool.worker_state()
-    assert state.niceness == min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)

@@ -11,8 +11,7 @@ htmldate asks it about a date. `warm_up` does that work once, in the fork server
 worker forked from it, first or recycled, starts with it done; where there is no fork server, each
 worker warms itself in its initialiser, before its first page. A worker is replaced after
 `pages_per_worker` pages, or sooner when its resident memory passes `worker_rss_mb`: a slow leak,
-or one large page's heap kept by the allocator, cannot accumulate. Workers run at a lower CPU
-priority than the bot (WORKER_NICENESS), so that a long import does not slow its answers.
+or one large page's heap kept by the allocator, cannot accumulate.
 """
 
 from __future__ import annotations
@@ -44,9 +43,6 @@ PAGES_PER_WORKER = 1000
 """Pages a worker reads before it is replaced (with warm workers a new one costs a few milliseconds)."""
 WORKER_RSS_MB = 250
 """A worker whose resident memory passes this after a page is replaced before the next one."""
-WORKER_NICENESS = 10
-"""Workers run at a lower CPU priority than the bot: when both want a core, the bot's answers
-(/latest while 200 links are read) come first, and extraction takes the rest."""
 T = TypeVar("T")
 WARM_UP_MODULE = "bot.pipeline.warm"
 """Imported by the fork server: it calls warm_up, so the workers forked from it start warm."""
@@ -118,8 +114,6 @@ def _start_worker(limits: WorkerLimits) -> None:
     """A worker's initialiser: its memory limit, its warm-up (already done when forked warm), and
     the rule that retires it."""
     _limit_memory(limits.memory_mb)
-    with contextlib.suppress(OSError):  # where priorities cannot be lowered, the workers run as they are
-        os.nice(WORKER_NICENESS)
     warm_up()
 
     def next_tasks(channel: pebble_process.WorkerChannel, max_tasks: int) -> Iterator[pebble_process.Task]:
@@ -157,13 +151,10 @@ class WorkerState:
     warmed_in: int
     """The process that warmed it up: the fork server, or the worker itself where there is none."""
     rss_mb: float
-    niceness: int
-    """Its CPU priority (0 is the usual; higher runs after the others)."""
 
 
 def worker_state() -> WorkerState:
-    return WorkerState(os.getpid(), _served, _warm_ups, _warmed_in, resident_mb(),
-                       os.getpriority(os.PRIO_PROCESS, 0))
+    return WorkerState(os.getpid(), _served, _warm_ups, _warmed_in, resident_mb())
 
 
 def _context() -> BaseContext:
@@ -197,6 +188,10 @@ class WorkerPool:
         )
         self._started = False
         self._starting = asyncio.Lock()
+        self._start: asyncio.Future[Future[Any]] | None = None
+        with contextlib.suppress(RuntimeError):  # made outside an event loop: started at the first task
+            # started now, in a thread: the fork server warms up while the bot connects, not at its first link
+            self._start = asyncio.get_running_loop().run_in_executor(None, self._pool.schedule, worker_state)
 
     async def _schedule(self, function: Callable[..., Any], args: tuple[Any, ...] = ()) -> Future[Any]:
         """function's task in a worker, with the deadline. The pool starts at its first task, and
@@ -204,7 +199,8 @@ class WorkerPool:
         if not self._started:
             async with self._starting:
                 if not self._started:
-                    await asyncio.wrap_future(await asyncio.to_thread(self._pool.schedule, worker_state))
+                    start = self._start or asyncio.to_thread(self._pool.schedule, worker_state)
+                    await asyncio.wrap_future(await start)
                     self._started = True
         return self._pool.schedule(function, args=args, timeout=self._timeout)
 
@@ -251,5 +247,8 @@ class WorkerPool:
         return await asyncio.wrap_future(await self._schedule(worker_state))
 
     async def aclose(self) -> None:
+        if self._start is not None:
+            with contextlib.suppress(Exception):  # a pool that never started has nothing to stop but this
+                await self._start
         self._pool.stop()
         await asyncio.to_thread(self._pool.join, 10)
