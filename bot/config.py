@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SUPPORTED_LANGUAGES = ("uk", "en")
+LOCAL_CHAT = 0
+"""The command line's own chat (`--chat` not given): nobody to announce to."""
 LOG_FORMATS = ("text", "json")
 TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 """What a Bot API token looks like (BotFather's are digits, a colon and 35 characters)."""

@@ -124,6 +124,11 @@ class SearchPage:
     limit: int
     terms_dropped: int = 0
     """Terms of the query left out over storage.fts.MAX_TERMS."""
+    more: bool = False
+    """`total` is a lower bound: there are more matches than were counted (over
+    storage.search.CANDIDATES, or beyond where the time budget let the search look)."""
+    too_broad: bool = False
+    """The time budget ran out before a page of results was found: the query needs another word."""
 
     @property
     def has_next(self) -> bool:

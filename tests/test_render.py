@@ -273,4 +273,4 @@ def test_refusals_say_what_and_when() -> None:
 
 def test_search_says_when_terms_were_left_out() -> None:
     page = SearchPage("t* OR …", (SearchHit(item(), "snippet"),), 1, 0, 5, terms_dropped=648)
-    assert "Only the first 32 terms were searched; 648 more were left out." in visible(render.search_results(page, "en"))
+    assert "Only the first 12 terms were searched; 648 more were left out." in visible(render.search_results(page, "en"))

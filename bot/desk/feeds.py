@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.clock import utc_now
+from bot.config import LOCAL_CHAT
 from bot.desk.links import Fate, LinkOutcome, process_links, submit_links
 from bot.pipeline.errors import IngestError
 from bot.pipeline.feeds import Alternate, Document, FeedEntry, FeedTooCostly, NotAFeed, OpmlFeed, ParsedFeed
@@ -58,8 +59,6 @@ CLAIM_LEASE = timedelta(minutes=10)
 JITTER = 0.15
 QUIET_CHECKS = 24
 """A feed quiet for a time is checked about this many times over a span as long again."""
-LOCAL_CHAT = 0
-"""The command line's own chat: nobody to announce to."""
 
 
 class PollStatus(StrEnum):

@@ -145,8 +145,11 @@ def latest(items: Sequence[Item], language: str) -> list[str]:
 def search_results(page: SearchPage, language: str) -> str:
     """One page of search results with highlighted snippets; fits one message."""
     if not page.hits:
-        return text("search_empty", language, query=_clip(page.query, 200))
-    blocks = [f"<b>{text('search_header', language, total=page.total, query=_clip(page.query, 200))}</b>"]
+        return text("search_too_broad" if page.too_broad else "search_empty", language, query=_clip(page.query, 200))
+    total = f"{page.total:,}+".replace(",", "\u202f") if page.more else page.total
+    blocks = [f"<b>{text('search_header', language, total=total, query=_clip(page.query, 200))}</b>"]
+    if page.more:
+        blocks.append(f"<i>{text('search_newest_only', language)}</i>")
     if page.terms_dropped:
         blocks.append(f"<i>{text('search_terms_dropped', language, kept=MAX_TERMS, dropped=page.terms_dropped)}</i>")
     for hit in page.hits:

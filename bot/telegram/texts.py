@@ -16,6 +16,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "latest_empty": "Ще нічого не збережено. Надішліть посилання на статтю.",
         "latest_header": "Останні матеріали",
         "search_empty": "Нічого не знайдено за запитом «{query}».",
+        "search_too_broad": "Запит «{query}» надто широкий: пошук не встиг. Додайте ще слово.",
+        "search_newest_only": ("Показано найкраще серед найновіших збігів; щоб побачити давніші, "
+                               "уточніть запит (наприклад, before:2026-01-31)."),
         "search_header": "Знайдено {total} за запитом «{query}»",
         "search_expired": "Цей пошук застарів — повторіть /search.",
         "not_found": "Матеріалу №{id} у цьому чаті немає.",
@@ -140,6 +143,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "latest_empty": "Nothing saved yet. Send a link to an article.",
         "latest_header": "Latest items",
         "search_empty": "Nothing found for “{query}”.",
+        "search_too_broad": "“{query}” is too broad to search in time: add a word.",
+        "search_newest_only": ("The best of the newest matches are shown; to reach older ones, "
+                               "narrow the query (before:2026-01-31, say)."),
         "search_header": "{total} found for “{query}”",
         "search_expired": "This search has expired — run /search again.",
         "not_found": "There is no item #{id} in this chat.",
