@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     digests.add_parsers(commands, common)
     operations.add_parsers(commands, common)
     monitoring.add_parsers(commands, common)
-    load.add_parsers(commands, common)
+    load.add_parsers(commands)
     return parser
 
 

@@ -14,13 +14,16 @@ from bot.config import Settings
 from bot.desk.load import LoadReport, load_items
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # its own --chat (not the common one, whose default is the local chat): without it, each item
+    # goes back to the chat it was exported from
     load = commands.add_parser(
-        "load", parents=[common],
-        help="store the items of a JSON Lines export (newsdesk export --format jsonl) without fetching")
+        "load", help="store the items of a JSON Lines export (newsdesk export --format jsonl) without fetching")
     load.add_argument("file", help="the file, or - for standard input")
-    # without --chat, each item goes back to the chat it was exported from
-    load.set_defaults(handler=load_command, chat=None)
+    load.add_argument("--chat", type=int, default=None,
+                      help="the chat to load into (default: each item's own chat, as exported)")
+    load.add_argument("--json", action="store_true", help="print the counts as one JSON object")
+    load.set_defaults(handler=load_command)
 
 
 async def load_command(settings: Settings, args: argparse.Namespace) -> int:
