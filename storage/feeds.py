@@ -182,7 +182,7 @@ class FeedStore(Store):
         for item_id in ids:
             await self._write(
                 """UPDATE items SET status = 'done', from_feed = 1, title = e.title, summary = e.summary,
-                       summary_language = NULL, description = e.summary,
+                       summary_language = NULL, description = e.summary, text = e.summary,
                        authors = CASE WHEN e.author IS NULL THEN '[]' ELSE json_array(e.author) END,
                        authors_text = e.author, published_date = e.published,
                        site_name = coalesce(items.site_name, f.title),
@@ -191,6 +191,9 @@ class FeedStore(Store):
                    WHERE e.item_id = items.id AND items.id = ? AND items.status = 'failed'""",
                 (now, item_id),
             )
+            row = await self._fetchone("SELECT title, text, authors_text, site_name FROM items WHERE id = ?",
+                                       (item_id,))
+            await self._add_terms(tuple(row) if row else ())
         return ids
 
 

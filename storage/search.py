@@ -61,7 +61,7 @@ class SearchStore(Store):
             found, more = await plan.candidates(reader, want=offset + limit)
             if not found:
                 return SearchPage(query, (), 0, offset, limit, parsed.dropped, more=more, too_broad=more)
-            ranked = await plan.rank(reader, found)
+            ranked = plan.rank(found)
             page_ids = ranked[offset:offset + limit]
             hits = await plan.hits(reader, page_ids) if page_ids else ()
         return SearchPage(query, hits, len(found), offset, limit, parsed.dropped, more=more)
@@ -98,17 +98,20 @@ class _Plan:
                 continue  # "foo-ba*" is the phrase "foo" "ba*": left to FTS5
             stem = fold(stems[0])
             rows = await reader.fetchall(
-                """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT 20000)
+                """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT 5000)
                    ORDER BY docs DESC LIMIT ?""",
                 (stem, stem + "\U0010ffff", share),
             )
             words[term] = [row[0] for row in rows]
         return cls(chat_id, parsed, words)
 
-    async def candidates(self, reader: Reader, *, want: int) -> tuple[list[int], bool]:
-        """The newest matching ids, newest first, up to CANDIDATES + 1; and whether more exist
-        than are returned (over the cap, or where the budgets stopped the walk)."""
-        found: list[int] = []
+    async def candidates(self, reader: Reader, *, want: int) -> tuple[list[tuple[int, float]], bool]:
+        """The newest matches, newest first, with their bm25 scores (computed in the same walk: a
+        score looked up by rowid afterwards costs a seek in every term's postings), up to
+        CANDIDATES + 1; and whether more exist than are returned (over the cap, or where the
+        budgets stopped the walk)."""
+        score = f"bm25(items_fts, {SEARCH_WEIGHTS})" if self.positive else "0.0"
+        found: list[tuple[int, float]] = []
         window = FIRST_WINDOW
         started = time.monotonic()
         try:
@@ -117,11 +120,11 @@ class _Plan:
             while high > 0 and len(found) <= CANDIDATES:
                 low = max(0, high - window)
                 rows = await reader.fetchall(
-                    """SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid > ? AND rowid <= ?
-                       ORDER BY rowid DESC LIMIT ?""",
+                    f"""SELECT rowid, {score} FROM items_fts WHERE items_fts MATCH ? AND rowid > ? AND rowid <= ?
+                        ORDER BY rowid DESC LIMIT ?""",
                     (self.match, low, high, CANDIDATES + 1 - len(found)),
                 )
-                found.extend(row[0] for row in rows)
+                found.extend((row[0], row[1]) for row in rows)
                 high, window = low, window * 2
                 if len(found) >= want and time.monotonic() - started > WALK_BUDGET:
                     break
@@ -131,21 +134,10 @@ class _Plan:
             return found[:CANDIDATES], True
         return found, high > 0
 
-    async def rank(self, reader: Reader, found: list[int]) -> list[int]:
-        """The candidates best first: bm25 over them alone, the newest first among equals."""
-        if self.positive is None:
-            return found
-        marks = ", ".join("?" * len(found))
-        try:
-            rows = await reader.fetchall(
-                f"""SELECT rowid, bm25(items_fts, {SEARCH_WEIGHTS}) AS score FROM items_fts
-                    WHERE items_fts MATCH ? AND rowid IN ({marks})""",
-                [self.positive, *found],
-            )
-        except Interrupted:
-            return found  # out of time: newest first
-        scores = {row[0]: row[1] for row in rows}
-        return sorted(found, key=lambda item_id: (scores.get(item_id, 0.0), -item_id))
+    @staticmethod
+    def rank(found: list[tuple[int, float]]) -> list[int]:
+        """The candidates best first (bm25 is lower for better), the newest first among equals."""
+        return [item_id for item_id, _ in sorted(found, key=lambda pair: (pair[1], -pair[0]))]
 
     async def hits(self, reader: Reader, ids: list[int]) -> tuple[SearchHit, ...]:
         marks = ", ".join("?" * len(ids))
