@@ -19,14 +19,18 @@ from bot.pipeline.errors import ExtractTimeout
 from bot.pipeline.extract import extract_article
 from bot.pipeline.feeds import Document, FeedTooCostly, read_document
 from bot.pipeline.models import Article
+from bot.pipeline.pdf import extract_pdf, is_pdf
 from bot.pipeline.summarise import summarise_extractive
 
 
 def analyse_page(
     body: bytes, url: str, encoding: str | None, fetched_on: date | None
 ) -> tuple[Article, str]:
-    """Extract the article from a page and summarise it (runs inside a worker process)."""
-    article = extract_article(body, url, encoding, fetched_on=fetched_on)
+    """Extract the article from a page (or a PDF) and summarise it (runs inside a worker process)."""
+    if is_pdf(body):
+        article = extract_pdf(body, url, fetched_on=fetched_on)
+    else:
+        article = extract_article(body, url, encoding, fetched_on=fetched_on)
     return article, summarise_extractive(article.text)  # the text no longer repeats the headline
 
 
