@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from bot.cli.output import card_text
 from bot.pipeline.errors import IngestError, PdfTooLarge
 from bot.pipeline.pdf import MAX_PAGES, extract_pdf, is_pdf, paragraphs
 from bot.services import Services
@@ -135,3 +136,9 @@ async def test_octet_stream_that_is_not_a_pdf_is_refused(services: Services, web
     url = web.add("/pdf/notreally", b"MZ\x90\x00" + bytes(3000), content_type="application/octet-stream")
     item = (await ingest(services, CHAT, url)).item
     assert item.failure_reason == "unsupported_content"
+
+
+async def test_newsdesk_show_says_pdf_and_its_pages(services: Services, web: WebServer) -> None:
+    url = web.add("/pdf/shown.pdf", pdfs.text_pdf(pages=2), content_type="application/pdf")
+    item = (await ingest(services, CHAT, url)).item
+    assert "PDF, 2 pages" in card_text(item)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.output import card_text
 from bot.pipeline.errors import IngestError, PostNotFound, PrivateChannel
 from bot.pipeline.tgpost import PostAddress, post_address, preview_url, read_post
 from bot.services import Services
@@ -144,3 +145,10 @@ async def test_a_post_link_becomes_an_item_through_the_preview(svc: Services, we
 async def test_deleted_posts_and_private_channels_fail_with_their_reason(svc: Services, url: str, reason: str) -> None:
     item = (await ingest(svc, CHAT, url)).item
     assert (item.status, item.failure_reason) == ("failed", reason)
+
+
+async def test_newsdesk_show_prints_what_kind_of_document_an_item_is(svc: Services) -> None:
+    item = (await ingest(svc, CHAT, f"https://t.me/{CHANNEL}/4521")).item
+    text = card_text(item)
+    assert "posted: 2026-11-20T07:45:12+00:00" in text
+    assert "the post links to: https://minenergy.example.gov.ua/news/4521" in text
