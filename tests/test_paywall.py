@@ -111,3 +111,22 @@ async def test_a_login_wall_brought_by_a_feed_keeps_the_entry_words(tmp_path: Pa
         assert item.summary == "The ministry's own auditors found the tenders rigged."
     finally:
         await svc.aclose()
+
+
+async def test_a_teaser_brought_by_a_feed_takes_the_entry_text_when_it_says_more(tmp_path: Path, web: WebServer) -> None:
+    svc = await Services.open(settings_for(tmp_path, FEED_FIRST_POLL_ITEMS="3"))
+    try:
+        live = LiveFeed(web, "/paywall/feed-teaser", title="Walled Times")
+        teaser = web.add("/paywall/teaser-from-feed", paywalls.metered_piano())
+        long_entry = " ".join(["Winter wheat plantings grew by a tenth this autumn, the ministry said."] * 12)
+        live.replace([Entry("t1", teaser, "Winter wheat plantings grow", f"<p>{long_entry}</p>", "Maria Kovalenko",
+                            BASE_TIME)])
+        outcome = await follow(svc, CHAT, live.url)
+        assert outcome.first_poll is not None
+        [item] = await process_new_items(svc, [outcome.first_poll])
+        assert item.status == "done" and item.access == "partial" and not item.from_feed
+        assert item.text == long_entry and item.summary == long_entry
+        page = await svc.repository.search(CHAT, "ministry")
+        assert [hit.item.id for hit in page.hits] == [item.id]  # the index follows the new text
+    finally:
+        await svc.aclose()
