@@ -149,4 +149,9 @@ def item_of(row: sqlite3.Row) -> Item:
         feed_id=row["feed_id"],
         from_feed=bool(row["from_feed"]),
         watch_ids=tuple(json.loads(row["watch_ids"] or "[]")),
+        content_kind=row["content_kind"],
+        access=row["access"],
+        page_count=row["page_count"],
+        published_at=instant(row["published_at"]),
+        post_links=tuple(json.loads(row["post_links"] or "[]")),
     )

@@ -197,6 +197,28 @@ class FeedStore(Store):
         return ids
 
 
+    async def prefer_feed_words_for_teasers(self, item_ids: Sequence[int]) -> list[int]:
+        """Paywalled items (access 'partial') whose feed entry says more than the page showed take the
+        entry's words as their text and summary. Their ids."""
+        if not item_ids:
+            return []
+        rows = await self._fetchall(
+            f"""SELECT items.id FROM items JOIN feed_entries AS e ON e.item_id = items.id
+                WHERE items.status = 'done' AND items.access = 'partial' AND e.summary IS NOT NULL
+                    AND length(e.summary) > length(coalesce(items.text, ''))
+                    AND items.id IN ({', '.join('?' * len(item_ids))})""",
+            list(item_ids),
+        )
+        ids = [row[0] for row in rows]
+        for item_id in ids:
+            await self._write(
+                """UPDATE items SET text = e.summary, summary = e.summary, updated_at = ?
+                   FROM feed_entries AS e WHERE e.item_id = items.id AND items.id = ?""",
+                (self._now(), item_id),
+            )
+        return ids
+
+
 def feed_of(row: sqlite3.Row) -> Feed:
     return Feed(
         id=row["id"],

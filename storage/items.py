@@ -61,14 +61,17 @@ class ItemStore(Store):
                    authors = ?, authors_text = ?, site_name = ?,
                    source_text = trim(coalesce(?, '') || ' ' || domain),
                    published_date = ?, language = ?, description = ?, summary = ?,
-                   summary_language = ?, fetched_at = ?, updated_at = ?
+                   summary_language = ?, fetched_at = ?, updated_at = ?,
+                   content_kind = ?, access = ?, page_count = ?, published_at = ?, post_links = ?
                WHERE id = ?""",
             (
                 final_url, article.title, article.text, hashlib.sha256(article.text.encode()).hexdigest(),
                 json.dumps(authors, ensure_ascii=False), "; ".join(authors), article.site_name,
                 article.site_name,
                 article.published_date.isoformat() if article.published_date else None,
-                article.language, article.description, summary, article.language, now, now, item_id,
+                article.language, article.description, summary, article.language, now, now,
+                article.content_kind, article.access, article.page_count, article.published_at,
+                json.dumps(list(article.links), ensure_ascii=False) if article.links else None, item_id,
             ),
         )
         await self._add_terms((article.title, article.text, "; ".join(authors), article.site_name))

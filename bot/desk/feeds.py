@@ -316,11 +316,12 @@ async def _tell(services: Services, feed: Feed, key: str, dedupe_key: str, **val
 
 async def process_new_items(services: Services, results: Sequence[PollResult]) -> list[Item]:
     """Fetch and store the pages of the polls' new items; those whose page cannot be read keep
-    the feed's words. Every new item as it ended."""
+    the feed's words, and paywalled ones the entry's text when it says more. Every new item as it ended."""
     to_process = [item for result in results for item in result.to_process]
     await process_links(services, to_process)
     ids = [item.id for result in results for item in result.items]
     await services.repository.keep_feed_words(item_ids=ids)
+    await services.repository.prefer_feed_words_for_teasers(ids)  # a paywall showed less than the entry
     finished = [await services.repository.get(item_id) for item_id in ids]
     return [item for item in finished if item is not None]
 
