@@ -14,7 +14,7 @@ LOAD_COLUMNS = (
     "site_name", "source_text", "published_date", "language", "description", "text", "text_hash", "summary",
     "summary_language", "title_translated", "summary_translated", "translation_language", "translation_note",
     "submitted_by", "submitted_by_name", "message_id", "thread_id", "submitted_at", "fetched_at", "updated_at",
-    "from_feed", "watch_ids", "attempts",
+    "from_feed", "watch_ids", "attempts", "content_kind", "access", "page_count", "published_at", "post_links",
 )
 
 

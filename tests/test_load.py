@@ -26,7 +26,8 @@ async def filled(path: Path) -> Repository:
         article = Article(title=f"Title {n} «лапки» \"quotes\"", text=f"Text {n}.\n\nSecond paragraph ʼ {n}.",
                           authors=("Anna Koval", "John Smith") if n else (), site_name="Site" if n else None,
                           published_date=date(2026, 1, n + 1) if n != 2 else None, language=language,
-                          description=f"Description {n}")
+                          description=f"Description {n}",
+                          **({"content_kind": "pdf", "page_count": 12, "access": "partial"} if n == 2 else {}))
         item = await repository.mark_done(item.id, article, f"Summary {n}.", final_url=f"https://e.com/{n}")
         if n == 1:
             await repository.set_translation(item.id, language="uk", title="Заголовок", summary="Підсумок.", note=None)

@@ -114,6 +114,9 @@ def load_row(chat_id: int | None, data: Any, now: str) -> LoadRow:
         _text(data, "translation_note"), _int(data.get("submitted_by")), _text(data, "submitted_by_name"),
         _int(data.get("message_id")), _int(data.get("thread_id")), _instant(data.get("submitted_at")) or now,
         _instant(data.get("fetched_at")), now, 1 if data.get("from_feed") else 0, "[]", 1,
+        _choice(data.get("content_kind"), ("article", "pdf", "telegram_post")),
+        _choice(data.get("access"), ("full", "partial")), _int(data.get("page_count")),
+        _moment(data.get("published_at")), _links(data.get("post_links")),
     )
     return LoadRow(values, (title, text, "; ".join(authors), site, data.get("title_translated"), translated))
 
@@ -171,6 +174,27 @@ def _text(data: dict[str, Any], name: str) -> str | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _choice(value: Any, allowed: tuple[str, ...]) -> str:
+    """One of `allowed`, the first when the value is missing or unknown."""
+    return value if value in allowed else allowed[0]
+
+
+def _links(value: Any) -> str | None:
+    if isinstance(value, list) and all(isinstance(url, str) for url in value) and value:
+        return json.dumps(value, ensure_ascii=False)
+    return None
+
+
+def _moment(value: Any) -> str | None:
+    """An ISO 8601 moment kept with its own offset (a post's time as published)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
 
 
 def _day(value: Any) -> str | None:
