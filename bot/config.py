@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SUPPORTED_LANGUAGES = ("uk", "en")
+LOCAL_CHAT = 0
+"""The command line's own chat (`--chat` not given): nobody to announce to."""
 LOG_FORMATS = ("text", "json")
 TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 """What a Bot API token looks like (BotFather's are digits, a colon and 35 characters)."""
@@ -43,10 +45,16 @@ class SettingsError(ValueError):
         self.problems = tuple(problems)
 
 
+EXAMPLE_URLS = {"TELEGRAM_BASE_URL": DEFAULT_BASE_URL, "LLM_BASE_URL": "http://127.0.0.1:11434/v1",
+                "TELEGRAM_PREVIEW_URL": "https://t.me"}
+
+
 @dataclass(frozen=True)
 class Settings:
     telegram_bot_token: str = field(default="", repr=False)
     telegram_base_url: str = DEFAULT_BASE_URL
+    telegram_preview_url: str = "https://t.me"
+    """Where public channels' web previews are read (t.me/s/<channel>/<id>); tests point it at loopback."""
     webhook_url: str = ""
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
@@ -121,6 +129,7 @@ class Settings:
         settings = cls(
             telegram_bot_token=reader.text("TELEGRAM_BOT_TOKEN", ""),
             telegram_base_url=reader.text("TELEGRAM_BASE_URL", DEFAULT_BASE_URL),
+            telegram_preview_url=reader.text("TELEGRAM_PREVIEW_URL", "https://t.me").rstrip("/"),
             webhook_url=reader.text("WEBHOOK_URL", ""),
             webhook_listen=reader.text("WEBHOOK_LISTEN", "0.0.0.0"),
             webhook_port=reader.integer("WEBHOOK_PORT", 8443, minimum=1),
@@ -294,11 +303,11 @@ class _Reader:
                          "then letters, digits, _ or -)" + (": it is in quotes" if quoted else ""),
                          "copy it again from @BotFather (/mybots, then API Token)"
                          + ("; Docker's --env-file keeps quotes, so write it without them" if quoted else ""))
-        for name, url in (("TELEGRAM_BASE_URL", settings.telegram_base_url), ("LLM_BASE_URL", settings.llm_base_url)):
+        for name, url in (("TELEGRAM_BASE_URL", settings.telegram_base_url), ("LLM_BASE_URL", settings.llm_base_url),
+                          ("TELEGRAM_PREVIEW_URL", settings.telegram_preview_url)):
             if url and not (urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc):
                 self.problem(name, f"{name} must be an http:// or https:// address, not {url!r}",
-                             f"write the full address, e.g. {name}=" + (DEFAULT_BASE_URL if name.startswith("TELEGRAM")
-                                                                         else "http://127.0.0.1:11434/v1"))
+                             f"write the full address, e.g. {name}=" + EXAMPLE_URLS[name])
         if settings.webhook_url:
             parts = urlsplit(settings.webhook_url)
             if parts.scheme != "https" or not parts.hostname:

@@ -25,7 +25,7 @@ from storage.models import DONE, Item
 EXPORT_FIELDS = ("id", "url", "canonical_url", "status", "failure_reason", "title", "title_translated",
                  "authors", "site_name", "published_date", "language", "summary", "summary_language",
                  "summary_source", "submitted_by", "submitted_by_name", "submitted_at", "fetched_at", "feed_id",
-                 "from_feed")
+                 "from_feed", "content_kind", "access", "page_count", "published_at", "post_links")
 
 
 def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
@@ -49,16 +49,27 @@ def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
         "summary": item.summary,
         "summary_language": item.summary_language,
         "summary_source": item.summary_source,
+        "summary_extractive": item.summary_extractive,
+        "summary_extractive_language": item.summary_extractive_language,
+        "summary_translated": item.summary_translated,
+        "translation_language": item.translation_language,
+        "description": item.description,
         "translation_note": item.translation_note,
         "submitted_by": item.submitted_by,
         "submitted_by_name": item.submitted_by_name,
         "message_id": item.message_id,
+        "thread_id": item.thread_id,
         "submitted_at": item.submitted_at.isoformat(),
         "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None,
         "text_hash": item.text_hash,
         "feed_id": item.feed_id,
         "from_feed": item.from_feed,
         "watches": list(item.watch_ids),
+        "content_kind": item.content_kind,
+        "access": item.access,
+        "page_count": item.page_count,
+        "published_at": item.published_at.isoformat() if item.published_at else None,
+        "post_links": list(item.post_links),
     }
     if with_text:
         data["text"] = item.text
@@ -83,6 +94,7 @@ def export_csv(items: Sequence[Item]) -> str:
     for item in items:
         row = item_json(item)
         row["authors"] = "; ".join(row["authors"])
+        row["post_links"] = " ".join(row["post_links"])
         writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
     return buffer.getvalue()
 

@@ -49,6 +49,7 @@ class Services:
             fetcher=fetcher,
             workers=workers,
             concurrency=settings.ingest_concurrency,
+            telegram_preview_url=settings.telegram_preview_url,
         )
         summariser = (
             LlmSummariser.from_settings(settings, repository=repository) if settings.llm_enabled else None

@@ -10,14 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import aiosqlite
 
-from storage.errors import StorageUnavailable
+from storage.errors import unavailable_on_fault
 from storage.models import Item, ItemStatus
+from storage.readers import Reader, Readers
+from storage.tokens import words
 
 Clock = Callable[[], datetime]
 """The current time, aware, in UTC."""
@@ -36,24 +39,45 @@ def instant(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-@contextlib.contextmanager
-def unavailable_on_fault() -> Iterator[None]:
-    """Turn the driver's operational errors (disk full, read-only, locked, I/O, a damaged file)
-    into StorageUnavailable. Integrity and programming errors are bugs and pass through."""
-    try:
-        yield
-    except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
-        raise
-    except sqlite3.Error as error:
-        raise StorageUnavailable(f"the database cannot be used: {error}") from error
-
-
 class Store:
     """One open SQLite connection and the clock the rows are stamped with."""
 
-    def __init__(self, connection: aiosqlite.Connection, clock: Clock = system_clock) -> None:
+    def __init__(self, connection: aiosqlite.Connection, clock: Clock = system_clock,
+                 readers: Readers | None = None) -> None:
         self._db = connection
         self._clock = clock
+        self._readers = readers
+
+    @contextlib.asynccontextmanager
+    async def _reading(self, budget: float) -> AsyncIterator[Reader]:
+        """A read connection apart from the writer (storage/readers.py) whose reads end within
+        `budget` seconds; an in-memory database has only its one connection."""
+        if self._readers is None:
+            reader = Reader(self._db)
+            reader.deadline = time.monotonic() + budget
+            yield reader
+        else:
+            async with self._readers.reading(budget) as reader:
+                yield reader
+
+    async def _write_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """Run one statement for each of `rows` and commit them together."""
+        with unavailable_on_fault():
+            try:
+                await self._db.executemany(sql, rows)
+                await self._db.commit()
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._db.rollback()
+                raise
+
+    async def _add_terms(self, texts: Iterable[str | None]) -> None:
+        """Count the words of a newly stored text in the search dictionary (storage/search.py)."""
+        found = words(texts)
+        if found:
+            await self._write_many(
+                "INSERT INTO search_terms (term) VALUES (?) ON CONFLICT (term) DO UPDATE SET docs = docs + 1",
+                ((word,) for word in found))
 
     def _now(self) -> str:
         return iso(self._clock())
@@ -125,4 +149,9 @@ def item_of(row: sqlite3.Row) -> Item:
         feed_id=row["feed_id"],
         from_feed=bool(row["from_feed"]),
         watch_ids=tuple(json.loads(row["watch_ids"] or "[]")),
+        content_kind=row["content_kind"],
+        access=row["access"],
+        page_count=row["page_count"],
+        published_at=instant(row["published_at"]),
+        post_links=tuple(json.loads(row["post_links"] or "[]")),
     )

@@ -13,6 +13,10 @@ which database is behind it.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+
 
 class StorageError(Exception):
     """Storage could not do what was asked."""
@@ -32,3 +36,15 @@ class DamagedDatabase(StorageError):
 
 class DatabaseInUse(StorageError):
     """A running bot holds the database's lock."""
+
+
+@contextlib.contextmanager
+def unavailable_on_fault() -> Iterator[None]:
+    """Turn the driver's operational errors (disk full, read-only, locked, I/O, a damaged file)
+    into StorageUnavailable. Integrity and programming errors are bugs and pass through."""
+    try:
+        yield
+    except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+        raise
+    except sqlite3.Error as error:
+        raise StorageUnavailable(f"the database cannot be used: {error}") from error

@@ -182,7 +182,7 @@ class FeedStore(Store):
         for item_id in ids:
             await self._write(
                 """UPDATE items SET status = 'done', from_feed = 1, title = e.title, summary = e.summary,
-                       summary_language = NULL, description = e.summary,
+                       summary_language = NULL, description = e.summary, text = e.summary,
                        authors = CASE WHEN e.author IS NULL THEN '[]' ELSE json_array(e.author) END,
                        authors_text = e.author, published_date = e.published,
                        site_name = coalesce(items.site_name, f.title),
@@ -190,6 +190,31 @@ class FeedStore(Store):
                    FROM feed_entries AS e LEFT JOIN feeds AS f ON f.id = e.feed_id
                    WHERE e.item_id = items.id AND items.id = ? AND items.status = 'failed'""",
                 (now, item_id),
+            )
+            row = await self._fetchone("SELECT title, text, authors_text, site_name FROM items WHERE id = ?",
+                                       (item_id,))
+            await self._add_terms(tuple(row) if row else ())
+        return ids
+
+
+    async def prefer_feed_words_for_teasers(self, item_ids: Sequence[int]) -> list[int]:
+        """Paywalled items (access 'partial') whose feed entry says more than the page showed take the
+        entry's words as their text and summary. Their ids."""
+        if not item_ids:
+            return []
+        rows = await self._fetchall(
+            f"""SELECT items.id FROM items JOIN feed_entries AS e ON e.item_id = items.id
+                WHERE items.status = 'done' AND items.access = 'partial' AND e.summary IS NOT NULL
+                    AND length(e.summary) > length(coalesce(items.text, ''))
+                    AND items.id IN ({', '.join('?' * len(item_ids))})""",
+            list(item_ids),
+        )
+        ids = [row[0] for row in rows]
+        for item_id in ids:
+            await self._write(
+                """UPDATE items SET text = e.summary, summary = e.summary, updated_at = ?
+                   FROM feed_entries AS e WHERE e.item_id = items.id AND items.id = ?""",
+                (self._now(), item_id),
             )
         return ids
 

@@ -15,13 +15,17 @@ so no user text can ever be read as FTS syntax.
 
 A query is bounded: a term repeated within an OR (or a whole AND part repeated) is used once, and
 only the first MAX_TERMS distinct terms are searched (`ParsedQuery.dropped` counts the rest), so
-a `t* OR t* OR …` of hundreds of prefix terms costs what one does. (The search's time budget is
-the Performance issue's.)
+a `t* OR t* OR …` of hundreds of prefix terms costs what one does. Twelve is more than any
+question an editor asks (a name, a place and a few words, in two spellings), and each term is one
+more list of postings to walk. A prefix is searched as the most common words it begins
+(`ParsedQuery.expression` with an expander, see storage/search.py), not as FTS5's own prefix
+query, which merges every word of the index that begins so.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,8 +40,12 @@ _TOKEN = re.compile(
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _FILTER_KEYS = {"source", "site", "author", "lang", "language", "after", "before"}
 _COLUMN_FOR_KEY = {"source": "source_text", "site": "source_text", "author": "authors_text"}
-MAX_TERMS = 32
+MAX_TERMS = 12
 """Distinct terms (positive and excluded together) one search may use; those after are dropped."""
+
+
+CONTENT_COLUMNS = "{title title_translated summary_translated text authors_text source_text}"
+"""The index's columns of words: a user's terms never match the tags column (storage/search.py)."""
 
 
 @dataclass(frozen=True)
@@ -45,18 +53,37 @@ class Term:
     text: str
     prefix: bool = False
     phrase: bool = False
+    column: str | None = None
+    """source: and author: terms look in one column."""
 
-    def to_fts(self) -> str:
-        quoted = '"' + self.text.replace('"', '""') + '"'
-        return quoted + "*" if self.prefix else quoted
+    def to_fts(self, words: Sequence[str] | None = None) -> str:
+        """The term as FTS5 syntax; a prefix term given `words` is those words' OR."""
+        if self.prefix and words is not None:
+            # nothing in the index begins so: the empty phrase, which matches nothing
+            expression = _or([_quote(word) for word in words]) if words else '""'
+        else:
+            expression = _quote(self.text) + ("*" if self.prefix else "")
+        return f"{self.column} : {expression}" if self.column else expression
+
+
+Expander = Callable[[Term], Sequence[str] | None]
+"""The index's words a prefix term stands for (None: leave the prefix to FTS5)."""
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _or(expressions: Sequence[str]) -> str:
+    return expressions[0] if len(expressions) == 1 else "(" + " OR ".join(expressions) + ")"
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    match: str | None
-    """The positive FTS5 expression, or None when the query has only filters or exclusions."""
-    exclude: str | None
-    """An FTS5 expression of excluded terms (items matching it are left out), or None."""
+    groups: tuple[tuple[Term, ...], ...] = ()
+    """Every group must match; a group matches when any of its terms does."""
+    excluded: tuple[Term, ...] = ()
+    """Items matching any of these are left out."""
     language: str | None = None
     after: date | None = None
     before: date | None = None
@@ -64,14 +91,38 @@ class ParsedQuery:
     """Terms left out over MAX_TERMS."""
 
     @property
+    def match(self) -> str | None:
+        """The positive FTS5 expression, or None when the query has only filters or exclusions."""
+        return self.expression()
+
+    @property
+    def exclude(self) -> str | None:
+        """An FTS5 expression of the excluded terms, or None."""
+        return self.exclusion()
+
+    def expression(self, expand: Expander | None = None) -> str | None:
+        """The positive part as FTS5 syntax, prefixes expanded by `expand` when given."""
+        parts = [_or([term.to_fts(expand(term) if expand and term.prefix else None) for term in group])
+                 for group in self.groups]
+        return " AND ".join(parts) or None
+
+    def exclusion(self, expand: Expander | None = None) -> str | None:
+        parts = [term.to_fts(expand(term) if expand and term.prefix else None) for term in self.excluded]
+        return " OR ".join(parts) or None
+
+    @property
+    def prefixes(self) -> list[Term]:
+        return [term for group in (*self.groups, self.excluded) for term in group if term.prefix]
+
+    @property
     def is_empty(self) -> bool:
-        return not (self.match or self.exclude or self.language or self.after or self.before)
+        return not (self.groups or self.excluded or self.language or self.after or self.before)
 
 
 def parse_query(text: str) -> ParsedQuery:
     """Turn whatever a user typed into a safe FTS5 expression and SQL filters; never raises."""
-    groups: list[list[str]] = []  # AND of ORs
-    excluded: list[str] = []
+    groups: list[list[Term]] = []  # AND of ORs
+    excluded: list[Term] = []
     language = after = before = None
     pending_or = False
     kept = dropped = 0
@@ -98,30 +149,28 @@ def parse_query(text: str) -> ParsedQuery:
                     before = day
                 continue
             raw, key = f"{match['key']}:{raw}", ""
-        term = _term(raw, phrase=quoted is not None, star=bool(match["qstar"]))
+        term = _term(raw, phrase=quoted is not None, star=bool(match["qstar"]), column=_COLUMN_FOR_KEY.get(key))
         if term is None:
             continue
-        expression = term.to_fts()
-        if key in _COLUMN_FOR_KEY:
-            expression = f"{_COLUMN_FOR_KEY[key]} : {expression}"
         joins = pending_or
         pending_or = False
-        if expression in (excluded if negative else groups[-1] if joins else ()):
-            continue  # the same term again in the same OR (or exclusion) adds nothing
+        if term in (excluded if negative else groups[-1] if joins else ()) or (
+                not negative and not joins and [term] in groups):
+            continue  # the same term again in the same OR, exclusion or AND adds nothing
         if kept == MAX_TERMS:
             dropped += 1
             continue
         kept += 1
         if negative:
-            excluded.append(expression)
+            excluded.append(term)
         elif joins:
-            groups[-1].append(expression)
+            groups[-1].append(term)
         else:
-            groups.append([expression])
-    parts = list(dict.fromkeys(_group(group) for group in groups))  # "a AND a" is "a"
+            groups.append([term])
+    distinct = dict.fromkeys(tuple(group) for group in groups)  # "a AND a" is "a"
     return ParsedQuery(
-        match=" AND ".join(parts) or None,
-        exclude=" OR ".join(excluded) or None,
+        groups=tuple(distinct),
+        excluded=tuple(excluded),
         language=language,
         after=after,
         before=before,
@@ -129,17 +178,13 @@ def parse_query(text: str) -> ParsedQuery:
     )
 
 
-def _term(raw: str, *, phrase: bool, star: bool) -> Term | None:
+def _term(raw: str, *, phrase: bool, star: bool, column: str | None) -> Term | None:
     prefix = star
     if not phrase and raw.endswith("*"):
         raw, prefix = raw.rstrip("*"), True
     if not _WORDLIKE.search(raw):
         return None  # punctuation alone has no tokens to match
-    return Term(raw, prefix=prefix, phrase=phrase)
-
-
-def _group(expressions: list[str]) -> str:
-    return expressions[0] if len(expressions) == 1 else "(" + " OR ".join(expressions) + ")"
+    return Term(raw, prefix=prefix, phrase=phrase, column=column)
 
 
 def _parse_day(raw: str) -> date | None:

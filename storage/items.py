@@ -61,16 +61,20 @@ class ItemStore(Store):
                    authors = ?, authors_text = ?, site_name = ?,
                    source_text = trim(coalesce(?, '') || ' ' || domain),
                    published_date = ?, language = ?, description = ?, summary = ?,
-                   summary_language = ?, fetched_at = ?, updated_at = ?
+                   summary_language = ?, fetched_at = ?, updated_at = ?,
+                   content_kind = ?, access = ?, page_count = ?, published_at = ?, post_links = ?
                WHERE id = ?""",
             (
                 final_url, article.title, article.text, hashlib.sha256(article.text.encode()).hexdigest(),
                 json.dumps(authors, ensure_ascii=False), "; ".join(authors), article.site_name,
                 article.site_name,
                 article.published_date.isoformat() if article.published_date else None,
-                article.language, article.description, summary, article.language, now, now, item_id,
+                article.language, article.description, summary, article.language, now, now,
+                article.content_kind, article.access, article.page_count, article.published_at,
+                json.dumps(list(article.links), ensure_ascii=False) if article.links else None, item_id,
             ),
         )
+        await self._add_terms((article.title, article.text, "; ".join(authors), article.site_name))
         return await self._require(item_id)
 
     async def mark_failed(self, item_id: int, *, reason: str, detail: str) -> Item:
@@ -94,6 +98,7 @@ class ItemStore(Store):
                WHERE id = ?""",
             (title, summary, language, note, self._now(), item_id),
         )
+        await self._add_terms((title, summary))
         return await self._require(item_id)
 
     async def retry(self, item_id: int) -> Item:
@@ -113,12 +118,20 @@ class ItemStore(Store):
             (iso(older_than), limit),
         )
 
-    async def latest(self, chat_id: int, *, limit: int = 10, offset: int = 0) -> list[Item]:
-        """The chat's most recently submitted stored items."""
+    async def latest(self, chat_id: int, *, limit: int = 10, offset: int = 0, before: int | None = None) -> list[Item]:
+        """The chat's most recently submitted stored items; with `before` (an item id), the ones
+        listed after that item, read by keyset (as fast at any depth; `offset` walks the index)."""
+        if before is None:
+            return await self._items(
+                """SELECT * FROM items INDEXED BY items_latest WHERE chat_id = ? AND status = 'done'
+                   ORDER BY submitted_at DESC, id DESC LIMIT ? OFFSET ?""",
+                (chat_id, limit, offset),
+            )
         return await self._items(
-            """SELECT * FROM items WHERE chat_id = ? AND status = 'done'
+            """SELECT * FROM items INDEXED BY items_latest WHERE chat_id = ? AND status = 'done'
+                   AND (submitted_at, id) < (SELECT submitted_at, id FROM items WHERE id = ?)
                ORDER BY submitted_at DESC, id DESC LIMIT ? OFFSET ?""",
-            (chat_id, limit, offset),
+            (chat_id, before, limit, offset),
         )
 
     async def items_between(self, chat_id: int, start: datetime, end: datetime) -> list[Item]:
@@ -151,39 +164,32 @@ class ItemStore(Store):
         return row[0] if row else 0
 
     async def stats(self, chat_id: int, *, now: datetime | None = None) -> Stats:
-        """Counts for /stats: items, sources, failures, and the last seven days."""
+        """Counts for /stats: items, sources, failures, and the last seven days. The totals are
+        kept as items change (storage/migrations/0009_search.sql); only the week is counted."""
         week_ago = iso((now or self._clock()) - timedelta(days=7))
-        row = await self._fetchone(
-            """SELECT
-                   count(*) FILTER (WHERE status = 'done') AS items,
-                   count(*) FILTER (WHERE status = 'pending') AS pending,
-                   count(*) FILTER (WHERE status = 'failed') AS failed,
-                   count(DISTINCT CASE WHEN status = 'done' THEN coalesce(site_name, domain) END) AS sources,
-                   count(*) FILTER (WHERE status = 'done' AND submitted_at >= ?) AS last_7_days
-               FROM items WHERE chat_id = ?""",
-            (week_ago, chat_id),
-        )
-        assert row is not None  # an aggregate always has its one row
+        counts = {row["status"]: row["n"] for row in await self._fetchall(
+            "SELECT status, n FROM chat_counts WHERE chat_id = ?", (chat_id,))}
+        sources = await self._fetchone("SELECT count(*) FROM chat_sources WHERE chat_id = ? AND n > 0", (chat_id,))
         top = await self._fetchall(
-            """SELECT coalesce(site_name, domain) AS source, count(*) AS n FROM items
-               WHERE chat_id = ? AND status = 'done' GROUP BY source ORDER BY n DESC, source LIMIT 5""",
+            """SELECT source, n FROM chat_sources WHERE chat_id = ? AND n > 0
+               ORDER BY n DESC, source LIMIT 5""",
             (chat_id,),
         )
         reasons = await self._fetchall(
-            """SELECT failure_reason, count(*) AS n FROM items WHERE chat_id = ? AND status = 'failed'
-               GROUP BY failure_reason ORDER BY n DESC LIMIT 5""",
+            """SELECT reason, n FROM chat_failures WHERE chat_id = ? AND n > 0
+               ORDER BY n DESC, reason LIMIT 5""",
             (chat_id,),
         )
         days = await self._fetchall(
-            """SELECT substr(submitted_at, 1, 10) AS day, count(*) AS n FROM items
+            """SELECT substr(submitted_at, 1, 10) AS day, count(*) AS n FROM items INDEXED BY items_latest
                WHERE chat_id = ? AND status = 'done' AND submitted_at >= ?
                GROUP BY day ORDER BY day""",
             (chat_id, week_ago),
         )
         return Stats(
-            items=row["items"], pending=row["pending"], failed=row["failed"],
-            sources=row["sources"], last_7_days=row["last_7_days"],
+            items=counts.get("done", 0), pending=counts.get("pending", 0), failed=counts.get("failed", 0),
+            sources=sources[0] if sources else 0, last_7_days=sum(r["n"] for r in days),
             top_sources=tuple((r["source"], r["n"]) for r in top),
-            failure_reasons=tuple((r["failure_reason"] or "?", r["n"]) for r in reasons),
+            failure_reasons=tuple((r["reason"], r["n"]) for r in reasons),
             per_day=tuple((r["day"], r["n"]) for r in days),
         )

@@ -38,6 +38,16 @@ class ArticleRecord(Protocol):
     def language(self) -> str | None: ...
     @property
     def description(self) -> str | None: ...
+    @property
+    def content_kind(self) -> str: ...
+    @property
+    def access(self) -> str: ...
+    @property
+    def page_count(self) -> int | None: ...
+    @property
+    def published_at(self) -> str | None: ...
+    @property
+    def links(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,15 @@ class Item:
     """Its title, summary, date and author are the feed entry's: the page could not be read."""
     watch_ids: tuple[int, ...] = ()
     """The chat's watches it matched when it was stored."""
+    content_kind: str = "article"
+    """"article" (a web page), "pdf" or "telegram_post"."""
+    access: str = "full"
+    """"full", or "partial" when a paywall showed only part of the article."""
+    page_count: int | None = None
+    published_at: datetime | None = None
+    """The moment it was published, when the source gives a time (a Telegram post)."""
+    post_links: tuple[str, ...] = ()
+    """Links the source offers to follow up (a Telegram post's)."""
 
     @property
     def source(self) -> str:
@@ -124,6 +143,11 @@ class SearchPage:
     limit: int
     terms_dropped: int = 0
     """Terms of the query left out over storage.fts.MAX_TERMS."""
+    more: bool = False
+    """`total` is a lower bound: there are more matches than were counted (over
+    storage.search.CANDIDATES, or beyond where the time budget let the search look)."""
+    too_broad: bool = False
+    """The time budget ran out before a page of results was found: the query needs another word."""
 
     @property
     def has_next(self) -> bool:

@@ -22,8 +22,10 @@ from storage.errors import SchemaTooNew, StorageUnavailable
 from storage.feeds import FeedStore
 from storage.intake import IntakeStore
 from storage.items import ItemStore
+from storage.loads import LoadStore
 from storage.operations import OperationsStore
 from storage.outbox import OutboxStore
+from storage.readers import Readers
 from storage.search import SearchStore
 from storage.watches import WatchStore
 
@@ -45,7 +47,7 @@ def latest_version() -> int:
 
 
 class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore, FeedStore, WatchStore, OutboxStore,
-                 IntakeStore, BatchStore, CostStore):
+                 IntakeStore, BatchStore, CostStore, LoadStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod
@@ -61,7 +63,8 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore
         with unavailable_on_fault():
             connection = await aiosqlite.connect(str(path), timeout=30)
         connection.row_factory = sqlite3.Row
-        repository = cls(connection, clock)
+        readers = None if str(path) == ":memory:" else Readers(str(path))
+        repository = cls(connection, clock, readers)
         try:
             with unavailable_on_fault():
                 await repository._configure()
@@ -71,6 +74,8 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore
         return repository
 
     async def close(self) -> None:
+        if self._readers is not None:
+            await self._readers.close()
         await self._db.close()
 
     async def _configure(self) -> None:

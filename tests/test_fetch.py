@@ -494,16 +494,23 @@ async def test_server_that_never_answers_times_out(server: WebServer, settings: 
     assert time.monotonic() - started < 2
 
 
-async def test_pdf_is_unsupported(server: WebServer, fetcher: Fetcher) -> None:
-    url = server.add("/report.pdf", b"%PDF-1.7\n" + bytes(2000), content_type="application/pdf")
+async def test_pdf_is_fetched_for_the_pdf_reader(server: WebServer, fetcher: Fetcher) -> None:
+    body = b"%PDF-1.7\n" + bytes(2000)
+    url = server.add("/report.pdf", body, content_type="application/pdf")
+    page = await fetcher.fetch(url)
+    assert page.body == body
+    assert page.encoding is None  # a PDF has no charset; bot/pipeline/pdf.py reads it
+
+
+async def test_pdf_is_not_a_feed(server: WebServer, fetcher: Fetcher) -> None:
+    url = server.add("/report-feed.pdf", b"%PDF-1.7\n" + bytes(2000), content_type="application/pdf")
     with pytest.raises(UnsupportedContent, match=r"^unsupported content: application/pdf$"):
-        await fetcher.fetch(url)
+        await fetcher.fetch_feed(url)
 
 
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
-        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"x" * 3000, "a PDF"),
         (b"\x89PNG\r\n\x1a\n" + bytes(100), "a PNG image"),
         (b"\xff\xd8\xff\xe0" + bytes(100), "a JPEG image"),
         (b"GIF89a" + bytes(100), "a GIF image"),

@@ -101,6 +101,8 @@ def test_at_most_max_terms_are_searched_and_the_rest_counted() -> None:
 
 
 def test_distinct_prefix_terms_over_the_cap_are_valid_fts(fts: sqlite3.Connection) -> None:
+    from storage.fts import MAX_TERMS
+
     parsed = parse_query(" OR ".join(f"{chr(0x430 + n % 32)}{n}*" for n in range(680)))
-    assert parsed.dropped == 680 - 32
+    assert parsed.dropped == 680 - MAX_TERMS
     fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (parsed.match,)).fetchall()

@@ -71,7 +71,7 @@ async def test_ukrainian_article_is_searchable(services: Services, web: WebServe
     [
         ("/ingest/none", lambda w: w.add("/ingest/none", articles.no_article_page()), "no_article"),
         ("/ingest/404", lambda w: w.add("/ingest/404", "gone", status=404), "http_404"),
-        ("/ingest/pdf", lambda w: w.add("/ingest/pdf", b"%PDF-1.7 ...", content_type="application/pdf"), "unsupported_content"),
+        ("/ingest/pdf", lambda w: w.add("/ingest/pdf", b"%PDF-1.7 ...", content_type="application/pdf"), "pdf_broken"),
         ("/ingest/private", lambda w: w.redirect("/ingest/private", "http://10.0.0.1/secret"), "blocked_address"),
         ("/ingest/metadata", lambda w: w.redirect("/ingest/metadata", "http://169.254.169.254/latest/meta-data/"), "blocked_address"),
         ("/ingest/big", lambda w: w.huge("/ingest/big", 6_000_000), "too_large"),

@@ -101,7 +101,7 @@ def test_digest_groups_by_source_and_counts() -> None:
 
 def test_stats_and_empty_answers() -> None:
     text = visible(render.stats(Stats(3, 1, 2, 2, 3, (("Reuters", 2),), (("timeout", 2),)), "en"))
-    assert "Items: 3" in text and "Reuters: 2" in text and "timeout: 2" in text
+    assert "Items: 3" in text and "Reuters: 2" in text and "timeout — the page took too long to answer: 2" in text
     assert render.latest([], "uk") == [render.text("latest_empty", "uk")]
     assert "«x»" in visible(render.search_results(SearchPage("x", (), 0, 0, 5), "uk"))
 
@@ -273,4 +273,56 @@ def test_refusals_say_what_and_when() -> None:
 
 def test_search_says_when_terms_were_left_out() -> None:
     page = SearchPage("t* OR …", (SearchHit(item(), "snippet"),), 1, 0, 5, terms_dropped=648)
-    assert "Only the first 32 terms were searched; 648 more were left out." in visible(render.search_results(page, "en"))
+    assert "Only the first 12 terms were searched; 648 more were left out." in visible(render.search_results(page, "en"))
+
+
+# -- coverage: PDFs, paywalls, Telegram posts ------------------------------------------------
+
+from dataclasses import replace  # noqa: E402
+
+from storage.models import DONE  # noqa: E402
+
+
+def _done(**fields: object) -> Item:
+    base = Item(id=9, chat_id=1, url="https://e.com/a", canonical_url="https://e.com/a", status=DONE,
+                 submitted_at=datetime(2026, 11, 20, 9, tzinfo=UTC), domain="e.com", title="T",
+                 summary_extractive="S.")
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("count", "uk", "en"), [(1, "1 сторінка", "1 page"), (3, "3 сторінки", "3 pages"),
+                                                  (5, "5 сторінок", "5 pages"), (12, "12 сторінок", "12 pages"),
+                                                  (22, "22 сторінки", "22 pages"), (111, "111 сторінок", "111 pages")])
+def test_a_pdf_card_says_pdf_and_its_pages(count: int, uk: str, en: str) -> None:
+    item = _done(content_kind="pdf", page_count=count)
+    assert f"📄 PDF, {uk}" in render.card(item, "uk")
+    assert f"📄 PDF, {en}" in render.card(item, "en")
+
+
+def test_a_paywalled_card_says_the_summary_is_from_the_visible_part() -> None:
+    item = _done(access="partial")
+    assert "Платний доступ: підсумок за видимою частиною" in render.card(item, "uk")
+    assert "Paywalled: summary from the visible part" in render.card(item, "en")
+    assert "Paywalled" not in render.card(_done(), "en")
+
+
+def test_a_post_card_has_its_time_and_links_to_add() -> None:
+    hostile = 'https://e.com/x?a=1&b="><script>'
+    item = _done(content_kind="telegram_post", site_name="Канал <новин>",
+                 published_at=datetime(2026, 11, 20, 7, 45, tzinfo=UTC), post_links=(hostile, "https://e.org/y"))
+    card = render.card(item, "uk")
+    assert "<b>Канал &lt;новин&gt;</b> — 20.11.2026 07:45 UTC" in card
+    assert "<script>" not in card
+    assert "Допис посилається на:" in card and "/add https://e.com/x?a=1&amp;b=&quot;&gt;&lt;script&gt;" in card
+    assert "The post links to:" in render.card(item, "en")
+
+
+@pytest.mark.parametrize("reason", ["pdf_encrypted", "pdf_broken", "pdf_no_text", "pdf_too_large", "paywall",
+                                    "telegram_post_not_found", "telegram_private"])
+def test_new_reasons_have_words_in_both_languages(reason: str) -> None:
+    for language in ("uk", "en"):
+        words = render.REASONS[language][reason]
+        assert words
+        assert words in visible(render.stats(Stats(0, 0, 1, 0, 0, (), ((reason, 1),)), language))
+    assert render.REASONS["en"]["pdf_no_text"] == "a scanned PDF with no text layer"
+    assert render.REASONS["en"]["paywall"] == "paywall: no article text visible"

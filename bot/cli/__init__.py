@@ -21,13 +21,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.cli import digests, items, monitoring, operations
+from bot.cli import digests, items, load, monitoring, operations
 from bot.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
-from bot.config import Settings, SettingsError
+from bot.config import LOCAL_CHAT, Settings, SettingsError
 from bot.logs import configure_logging
 from storage.errors import StorageError
-
-LOCAL_CHAT = 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     digests.add_parsers(commands, common)
     operations.add_parsers(commands, common)
     monitoring.add_parsers(commands, common)
+    load.add_parsers(commands)
     return parser
 
 

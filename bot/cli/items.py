@@ -51,6 +51,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser], c
     add.set_defaults(handler=add_command)
     latest = commands.add_parser("latest", parents=[common], help="the latest stored items")
     latest.add_argument("-n", type=positive, default=10, help="how many (default 10)")
+    latest.add_argument("--before", type=positive, metavar="ID",
+                        help="the items listed after item ID (the next page)")
     latest.set_defaults(handler=latest_command)
     search = commands.add_parser("search", parents=[common], help="full-text search (a query may start with -)")
     search.add_argument("query", nargs="+")
@@ -144,7 +146,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def latest_command(settings: Settings, args: argparse.Namespace) -> int:
     async with open_repository(settings) as repository:
-        items = await repository.latest(args.chat, limit=max(1, args.n))
+        items = await repository.latest(args.chat, limit=max(1, args.n), before=args.before)
     for item in items:
         emit(args, item_json(item), line_text(item))
     if not items and not args.json:
@@ -157,7 +159,9 @@ async def search_command(settings: Settings, args: argparse.Namespace) -> int:
     async with open_repository(settings) as repository:
         page = await repository.search(args.chat, query, limit=max(1, args.n))
     if not args.json:
-        print(f"{page.total} found for {query!r}")
+        total = f"{page.total}+" if page.more else str(page.total)
+        print(f"{total} found for {query!r}" if page.hits or not page.too_broad
+              else f"{query!r} is too broad to search in time: add a word")
     for hit in page.hits:
         snippet = hit.snippet.replace("\x02", "[").replace("\x03", "]")
         emit(args, item_json(hit.item) | {"snippet": snippet}, line_text(hit.item) + f"    {snippet}\n")

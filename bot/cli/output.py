@@ -40,6 +40,14 @@ def card_text(item: Item) -> str:
         lines.append(item.title_translated)
     lines += ["", item.summary or "", "", item.canonical_url]
     lines.append(f"site: {item.site_name or item.domain} · language: {item.language or '?'}")
+    if item.content_kind == "pdf":
+        lines.append(f"PDF, {item.page_count} page{'' if item.page_count == 1 else 's'}")
+    if item.published_at is not None:
+        lines.append(f"posted: {item.published_at.isoformat()}")
+    if item.access == "partial":
+        lines.append("paywalled: summary from the visible part")
+    if item.post_links:
+        lines.append("the post links to: " + " ".join(item.post_links))
     return "\n".join(lines) + "\n"
 
 

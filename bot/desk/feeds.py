@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.clock import utc_now
+from bot.config import LOCAL_CHAT
 from bot.desk.links import Fate, LinkOutcome, process_links, submit_links
 from bot.pipeline.errors import IngestError
 from bot.pipeline.feeds import Alternate, Document, FeedEntry, FeedTooCostly, NotAFeed, OpmlFeed, ParsedFeed
@@ -58,8 +59,6 @@ CLAIM_LEASE = timedelta(minutes=10)
 JITTER = 0.15
 QUIET_CHECKS = 24
 """A feed quiet for a time is checked about this many times over a span as long again."""
-LOCAL_CHAT = 0
-"""The command line's own chat: nobody to announce to."""
 
 
 class PollStatus(StrEnum):
@@ -317,11 +316,12 @@ async def _tell(services: Services, feed: Feed, key: str, dedupe_key: str, **val
 
 async def process_new_items(services: Services, results: Sequence[PollResult]) -> list[Item]:
     """Fetch and store the pages of the polls' new items; those whose page cannot be read keep
-    the feed's words. Every new item as it ended."""
+    the feed's words, and paywalled ones the entry's text when it says more. Every new item as it ended."""
     to_process = [item for result in results for item in result.to_process]
     await process_links(services, to_process)
     ids = [item.id for result in results for item in result.items]
     await services.repository.keep_feed_words(item_ids=ids)
+    await services.repository.prefer_feed_words_for_teasers(ids)  # a paywall showed less than the entry
     finished = [await services.repository.get(item_id) for item_id in ids]
     return [item for item in finished if item is not None]
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.config import LOCAL_CHAT
 from storage.fts import parse_query
 from storage.models import Item, OutboxKind, Watch
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUERY_LIMIT = 500
-LOCAL_CHAT = 0
 
 
 class WatchProblem(StrEnum):

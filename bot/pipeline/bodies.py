@@ -22,6 +22,11 @@ except ImportError:  # pragma: no cover - depends on what is installed
     brotli = None
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf", "application/octet-stream", "binary/octet-stream"})
+"""Labels a PDF arrives with (servers often call it just bytes); the body's signature decides."""
+PAGE_TYPES = HTML_TYPES | PDF_TYPES
+"""What a link may answer with: a web page or a PDF document."""
+PDF_SIGNATURE = b"%PDF-"
 SNIFF_BYTES = 1024
 
 # brotli < 1.2 cannot bound its output, so a tiny br body could unpack to gigabytes.
@@ -29,8 +34,9 @@ BROTLI_SUPPORTED = brotli is not None and hasattr(brotli.Decompressor, "can_acce
 ACCEPT_ENCODING = "gzip, deflate, br" if BROTLI_SUPPORTED else "gzip, deflate"
 
 
-async def read_body(response: httpx.Response, media_type: str, *, limit: int) -> bytes:
-    """The body with its Content-Encoding undone; TooLarge as soon as it passes the limit."""
+async def read_body(response: httpx.Response, media_type: str, *, limit: int, pdf: bool = False) -> bytes:
+    """The body with its Content-Encoding undone; TooLarge as soon as it passes the limit. With `pdf`,
+    a body that is a PDF is taken whatever its label (bot/pipeline/pdf.py reads it)."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the page is {int(declared) / 1_000_000:.1f} MB; the limit is {megabytes(limit)}")
@@ -44,11 +50,11 @@ async def read_body(response: httpx.Response, media_type: str, *, limit: int) ->
             raise TooLarge(f"the page is larger than {megabytes(limit)}")
         body += decoder.feed(chunk)
         if not checked and len(body) >= SNIFF_BYTES:
-            _check_content(bytes(body[:SNIFF_BYTES]), media_type)
+            _check_content(bytes(body[:SNIFF_BYTES]), media_type, pdf=pdf)
             checked = True
     body += decoder.flush()
     if not checked:
-        _check_content(bytes(body[:SNIFF_BYTES]), media_type)
+        _check_content(bytes(body[:SNIFF_BYTES]), media_type, pdf=pdf)
     return bytes(body)
 
 
@@ -211,8 +217,19 @@ def _looks_like_html(start: bytes) -> bool:
     return False
 
 
-def _check_content(start: bytes, media_type: str) -> None:
-    """Refuse a body that is plainly not HTML, whatever its label says."""
+def looks_like_pdf(body: bytes) -> bool:
+    """A PDF's signature in the first kilobyte with no markup before it (readers accept some junk first)."""
+    start = body[:SNIFF_BYTES]
+    at = start.find(PDF_SIGNATURE)
+    return at >= 0 and b"<" not in start[:at]
+
+
+def _check_content(start: bytes, media_type: str, *, pdf: bool = False) -> None:
+    """Refuse a body that is plainly not HTML (nor a PDF, when PDFs are taken), whatever its label says."""
+    if pdf and looks_like_pdf(start):
+        return
+    if pdf and media_type in PDF_TYPES:
+        raise UnsupportedContent(f"unsupported content: labelled {media_type} but not a PDF")
     if (kind := _binary_kind(start)) is not None:
         label = f"labelled {media_type}" if media_type else "with no Content-Type"
         raise UnsupportedContent(f"unsupported content: {kind} {label}")

@@ -12,7 +12,16 @@
     │   └── NetworkError        network_error: DNS failure, refused connection, broken TLS
     └── ExtractError            the page was fetched but holds no usable article
         ├── NoArticle           no_article: no article text found
-        └── ExtractTimeout      extract_timeout: extraction took too long or too much memory
+        ├── ExtractTimeout      extract_timeout: extraction took too long or too much memory
+        ├── PdfError            a PDF that cannot be read (bot/pipeline/pdf.py):
+        │   ├── PdfEncrypted    pdf_encrypted: it needs a password
+        │   ├── PdfBroken       pdf_broken: damaged, or built to exhaust a reader
+        │   ├── PdfNoText       pdf_no_text: a scanned PDF with no text layer
+        │   └── PdfTooLarge     pdf_too_large: over the page or unpacked-size limit
+        ├── PaywallNoText       paywall: a login or subscription wall and no article text
+        └── TelegramPostError   a Telegram channel post that cannot be read (bot/pipeline/tgpost.py):
+            ├── PostNotFound    telegram_post_not_found: deleted, or never there
+            └── PrivateChannel  telegram_private: the channel has no public preview
 
 Handlers and the CLI catch IngestError and show `str(error)`; nothing here knows about Telegram.
 """
@@ -79,3 +88,39 @@ class NoArticle(ExtractError):
 
 class ExtractTimeout(ExtractError):
     reason = "extract_timeout"
+
+
+class PdfError(ExtractError):
+    reason = "pdf_broken"
+
+
+class PdfEncrypted(PdfError):
+    reason = "pdf_encrypted"
+
+
+class PdfBroken(PdfError):
+    reason = "pdf_broken"
+
+
+class PdfNoText(PdfError):
+    reason = "pdf_no_text"
+
+
+class PdfTooLarge(PdfError):
+    reason = "pdf_too_large"
+
+
+class PaywallNoText(ExtractError):
+    reason = "paywall"
+
+
+class TelegramPostError(ExtractError):
+    reason = "telegram_post_not_found"
+
+
+class PostNotFound(TelegramPostError):
+    reason = "telegram_post_not_found"
+
+
+class PrivateChannel(TelegramPostError):
+    reason = "telegram_private"

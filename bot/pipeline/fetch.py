@@ -28,7 +28,7 @@ import httpx
 
 from bot.config import Settings
 from bot.pipeline.addresses import IPNetwork, check_address
-from bot.pipeline.bodies import ACCEPT_ENCODING, HTML_TYPES, parse_content_type, read_body
+from bot.pipeline.bodies import ACCEPT_ENCODING, HTML_TYPES, PAGE_TYPES, looks_like_pdf, parse_content_type, read_body
 from bot.pipeline.charset import declared_encoding, detect_encoding
 from bot.pipeline.errors import (
     BlockedAddress,
@@ -303,10 +303,10 @@ class Fetcher:
         )
 
     async def fetch(self, url: str) -> FetchedPage:
-        """Fetch one HTML page, following redirects; raise a FetchError saying why not."""
+        """Fetch one HTML page or PDF document, following redirects; raise a FetchError saying why not."""
         try:
             async with asyncio.timeout(self._total_timeout):
-                return await self._fetch(url)
+                return await self._fetch(url, accept=PAGE_TYPES)
         except TimeoutError:
             raise TimedOut(f"the page took longer than {self._total_timeout:g} s") from None
 
@@ -329,7 +329,7 @@ class Fetcher:
         await self._client.aclose()
 
     async def _fetch(self, url: str, *, headers: dict[str, str] | None = None,
-                     accept: frozenset[str] = HTML_TYPES) -> FetchedPage:
+                     accept: frozenset[str] = PAGE_TYPES) -> FetchedPage:
         current = _parse_url(url)
         visited = {current}
         cookies = httpx.Cookies()  # only for this fetch's redirects, e.g. a consent cookie
@@ -371,9 +371,13 @@ class Fetcher:
         if media_type and media_type not in accept:
             raise UnsupportedContent(f"unsupported content: {media_type}")
         # a feed with no Content-Type need not look like HTML: "unlabelled" skips that sniff
-        labelled = media_type or ("" if accept is HTML_TYPES else "unlabelled")
-        body = await read_body(response, labelled, limit=self._max_bytes)
-        encoding = declared_encoding(body, charset) or await asyncio.to_thread(detect_encoding, body)
+        labelled = media_type or ("unlabelled" if accept is FEED_TYPES else "")
+        pdf = accept is PAGE_TYPES
+        body = await read_body(response, labelled, limit=self._max_bytes, pdf=pdf)
+        if pdf and looks_like_pdf(body):
+            encoding = None  # a PDF's text is decoded by its own fonts' tables, not a charset
+        else:
+            encoding = declared_encoding(body, charset) or await asyncio.to_thread(detect_encoding, body)
         return FetchedPage(
             url=url,
             final_url=str(final_url),

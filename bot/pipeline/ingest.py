@@ -17,6 +17,7 @@ from bot.clock import utc_now
 from bot.pipeline.errors import IngestError, InvalidUrl
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.links import canonicalise, domain_of
+from bot.pipeline.tgpost import post_address, preview_url
 from bot.pipeline.workers import WorkerPool
 from storage.errors import StorageUnavailable
 from storage.models import FAILED, Item
@@ -52,9 +53,11 @@ class Ingestor:
     """
 
     def __init__(
-        self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int
+        self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int,
+        telegram_preview_url: str = "https://t.me",
     ) -> None:
         self.repository = repository
+        self.telegram_preview_url = telegram_preview_url
         self.fetcher = fetcher
         self.workers = workers
         self._slots = asyncio.Semaphore(concurrency)
@@ -67,6 +70,8 @@ class Ingestor:
         canonical = canonicalise(url)
         if canonical is None:
             raise InvalidUrl(f"not a web address: {url[:200]}")
+        if (post := post_address(canonical)) is not None and not post.private:
+            canonical = post.url  # t.me/s/..., telegram.me/... and ?single are one post
         item, is_new = await self.repository.add_link(
             chat_id,
             url,
@@ -95,12 +100,20 @@ class Ingestor:
 
     async def _process(self, item: Item) -> Item:
         clock = _Stopwatch()
+        final_url = None
         try:
-            page = await self.fetcher.fetch(item.canonical_url)
-            clock.fetched()
-            article, summary = await self.workers.analyse(
-                page.body, page.final_url, page.encoding, fetched_on=utc_now().date()
-            )
+            if (post := post_address(item.canonical_url)) is not None:
+                # a channel post is read from Telegram's public preview of it (bot/pipeline/tgpost.py)
+                page = await self.fetcher.fetch(preview_url(post, self.telegram_preview_url))
+                clock.fetched()
+                article, summary = await self.workers.analyse_post(page.body, page.final_url, page.encoding, post)
+                final_url = post.url
+            else:
+                page = await self.fetcher.fetch(item.canonical_url)
+                clock.fetched()
+                article, summary = await self.workers.analyse(
+                    page.body, page.final_url, page.encoding, fetched_on=utc_now().date()
+                )
         except IngestError as error:
             _log_outcome(item, clock, reason=error.reason, detail=str(error))
             return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error))
@@ -112,7 +125,7 @@ class Ingestor:
             return await self.repository.mark_failed(
                 item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
             )
-        stored = await self.repository.mark_done(item.id, article, summary, final_url=page.final_url)
+        stored = await self.repository.mark_done(item.id, article, summary, final_url=final_url or page.final_url)
         _log_outcome(stored, clock)
         return stored
 

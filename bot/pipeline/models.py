@@ -35,6 +35,16 @@ class Article:
     published_date: date | None = None
     language: str | None = None
     description: str | None = None
+    content_kind: str = "article"
+    """"article" (a web page), "pdf" or "telegram_post"."""
+    access: str = "full"
+    """"full", or "partial" when a paywall showed only part of it (bot/pipeline/paywall.py)."""
+    page_count: int | None = None
+    """A PDF's pages."""
+    published_at: str | None = None
+    """The moment, ISO 8601 with its offset, when the source gives a time too (a Telegram post)."""
+    links: tuple[str, ...] = ()
+    """Links the source offers to follow up (a Telegram post's links)."""
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,9 @@ from bot.pipeline.errors import ExtractTimeout
 from bot.pipeline.extract import extract_article
 from bot.pipeline.feeds import Document, FeedTooCostly, read_document
 from bot.pipeline.models import Article
+from bot.pipeline.pdf import extract_pdf, is_pdf
 from bot.pipeline.summarise import summarise_extractive
+from bot.pipeline.tgpost import PostAddress, read_post
 
 PAGES_PER_WORKER = 1000
 """Pages a worker reads before it is replaced (with warm workers a new one costs a few milliseconds)."""
@@ -51,8 +53,11 @@ WARM_UP_MODULE = "bot.pipeline.warm"
 def analyse_page(
     body: bytes, url: str, encoding: str | None, fetched_on: date | None
 ) -> tuple[Article, str]:
-    """Extract the article from a page and summarise it (runs inside a worker process)."""
-    article = extract_article(body, url, encoding, fetched_on=fetched_on)
+    """Extract the article from a page (or a PDF) and summarise it (runs inside a worker process)."""
+    if is_pdf(body):
+        article = extract_pdf(body, url, fetched_on=fetched_on)
+    else:
+        article = extract_article(body, url, encoding, fetched_on=fetched_on)
     return article, summarise_extractive(article.text)  # the text no longer repeats the headline
 
 
@@ -129,6 +134,12 @@ def _start_worker(limits: WorkerLimits) -> None:
         # the worker exits cleanly; the pool starts a fresh one
 
     pebble_process.worker_get_next_task = next_tasks  # this worker process's copy of pebble only
+
+
+def analyse_post(body: bytes, final_url: str, encoding: str | None, post: PostAddress) -> tuple[Article, str]:
+    """Read a Telegram channel post from its preview page and summarise it (runs inside a worker process)."""
+    article = read_post(body, final_url, encoding, post)
+    return article, summarise_extractive(article.text)
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -219,6 +230,21 @@ class WorkerPool:
             raise ExtractTimeout("extraction needed too much memory and was stopped") from None
         except ProcessExpired as error:
             raise ExtractTimeout(f"extraction was stopped ({error})") from None
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+
+    async def analyse_post(
+        self, body: bytes, final_url: str, encoding: str | None, post: PostAddress
+    ) -> tuple[Article, str]:
+        """A Telegram channel post read from its preview page, and its extractive summary."""
+        future = await self._schedule(analyse_post, (body, final_url, encoding, post))
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise ExtractTimeout(f"reading the post took longer than {self._timeout:g} s and was stopped") from None
+        except (MemoryError, ProcessExpired) as error:
+            raise ExtractTimeout(f"reading the post was stopped ({type(error).__name__})") from None
         except asyncio.CancelledError:
             future.cancel()
             raise

@@ -83,7 +83,10 @@ def card(item: Item, language: str) -> str:
     """One stored item as the desk's brief: source and date, authors, titles, summary, link."""
     if item.status != DONE:
         return failure(item.url, item.failure_reason or "", language, detail=item.failure_detail)
-    lines = [f"<b>{_e(_clip(item.source, 100))}</b> — {_date(item.display_date)}"]
+    when = _date(item.display_date)
+    if item.published_at is not None:
+        when = item.published_at.strftime("%d.%m.%Y %H:%M ") + (item.published_at.strftime("%Z") or "UTC")
+    lines = [f"<b>{_e(_clip(item.source, 100))}</b> — {when}"]
     if item.authors:
         lines.append(f"<i>{_e(_clip(', '.join(item.authors), AUTHORS_LIMIT))}</i>")
     lines.append(f'<a href="{_e(item.canonical_url)}">{_e(_clip(item.title or item.url, TITLE_LIMIT))}</a>')
@@ -94,6 +97,7 @@ def card(item: Item, language: str) -> str:
     if summary:
         lines.append("")
         lines.append(_e(_clip(summary, SUMMARY_LIMIT)))
+    lines.extend(coverage_lines(item, language))
     if item.from_feed:
         lines.append("")
         lines.append(text("from_feed", language))
@@ -102,11 +106,42 @@ def card(item: Item, language: str) -> str:
     return "\n".join(lines)
 
 
+def coverage_lines(item: Item, language: str) -> list[str]:
+    """What a card says about the kind of document: a PDF's pages, a paywall, a post's links."""
+    lines: list[str] = []
+    if item.content_kind == "pdf":
+        lines += ["", text("pdf_pages", language, pages=pages(item.page_count or 0, language))]
+    if item.access == "partial":
+        lines += ["", text("paywalled", language)]
+    if item.post_links:
+        shown = item.post_links[:3]
+        links = ", ".join(f'<a href="{_e(url)}">{_e(_clip(url, 80))}</a>' for url in shown)
+        lines += ["", _template("post_links", language).format(links=links, first=_e(shown[0]))]  # escaped above
+    return lines
+
+
+def pages(count: int, language: str) -> str:
+    """"12 pages", or in Ukrainian with the plural the number takes: 1 сторінка, 3 сторінки, 5 сторінок."""
+    if language != "uk":
+        return f"{count} page" if count == 1 else f"{count} pages"
+    if count % 10 == 1 and count % 100 != 11:
+        return f"{count} сторінка"
+    if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
+        return f"{count} сторінки"
+    return f"{count} сторінок"
+
+
 def already_saved(item: Item, language: str) -> str:
     """The answer to a link the chat already has, with that item's card."""
     name = _clip(item.submitted_by_name, 100) or "?"
     notice = text("already", language, name=name, date=_date(item.submitted_at.date()))
     return f"ℹ️ {notice}\n\n{card(item, language)}"
+
+
+def reason_words(reason: str, language: str) -> str:
+    """A failure reason code with its words, for /stats: "pdf_no_text — a scanned PDF with no text layer"."""
+    words = REASONS.get(language, REASONS["en"]).get(reason)
+    return f"{reason} — {words}" if words else reason
 
 
 def failure(url: str, reason: str, language: str, *, detail: str | None = None) -> str:
@@ -145,8 +180,11 @@ def latest(items: Sequence[Item], language: str) -> list[str]:
 def search_results(page: SearchPage, language: str) -> str:
     """One page of search results with highlighted snippets; fits one message."""
     if not page.hits:
-        return text("search_empty", language, query=_clip(page.query, 200))
-    blocks = [f"<b>{text('search_header', language, total=page.total, query=_clip(page.query, 200))}</b>"]
+        return text("search_too_broad" if page.too_broad else "search_empty", language, query=_clip(page.query, 200))
+    total = f"{page.total:,}+".replace(",", "\u202f") if page.more else page.total
+    blocks = [f"<b>{text('search_header', language, total=total, query=_clip(page.query, 200))}</b>"]
+    if page.more:
+        blocks.append(f"<i>{text('search_newest_only', language)}</i>")
     if page.terms_dropped:
         blocks.append(f"<i>{text('search_terms_dropped', language, kept=MAX_TERMS, dropped=page.terms_dropped)}</i>")
     for hit in page.hits:
@@ -204,7 +242,8 @@ def stats(data: Stats, language: str) -> str:
     if data.top_sources:
         body += "\n\n" + "\n".join(f"• {_e(_clip(name, 100))}: {count}" for name, count in data.top_sources)
     if data.failure_reasons:
-        body += "\n\n" + "\n".join(f"⚠️ {_e(_clip(reason, 100))}: {count}" for reason, count in data.failure_reasons)
+        body += "\n\n" + "\n".join(f"⚠️ {_e(_clip(reason_words(reason, language), 160))}: {count}"
+                                      for reason, count in data.failure_reasons)
     return body
 
 

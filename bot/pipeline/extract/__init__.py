@@ -23,8 +23,9 @@ from typing import Any
 import trafilatura
 from trafilatura.settings import Document as TrafilaturaDocument
 
+from bot.pipeline import paywall
 from bot.pipeline.charset import decode_html
-from bot.pipeline.errors import NoArticle
+from bot.pipeline.errors import NoArticle, PaywallNoText
 from bot.pipeline.extract.authors import choose_authors
 from bot.pipeline.extract.cleaning import clean_text
 from bot.pipeline.extract.dates import choose_date, visible_text
@@ -63,6 +64,7 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
         raise NoArticle("no article text found")
     page = read_page_metadata(tree)
     shown_text = visible_text(tree)  # before trafilatura prunes the tree
+    walls = paywall.page_signals(tree)
 
     # readability reads its own copy: trafilatura prunes the tree it is given
     untouched = copy.deepcopy(tree)
@@ -82,7 +84,10 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
             trafilatura.load_html(markup), url=url, include_comments=False, with_metadata=False, include_tables=True
         ))
         text = choose_text(text, (balanced.text or "").strip() if balanced else "")
+    access, text = paywall.assess(walls, text)
     if not has_prose(text):
+        if walls.walled:
+            raise PaywallNoText("paywall: no article text visible")
         raise NoArticle("no article text found")
 
     # the page's own declarations first; trafilatura's guesses fill the gaps
@@ -102,6 +107,7 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
         published_date=published,
         language=language,
         description=description[:1000] or None,
+        access=access,
     )
 
 

@@ -1,0 +1,157 @@
+"""Search, /latest and /stats at 100,000 (and, with --million, 1,000,000) items, through the
+project's own Repository on databases built with `newsdesk load` from generated text
+(bench/textgen.py: Zipf-distributed English and Ukrainian words, 95% of items in one chat).
+
+    .venv/bin/python bench/search.py [--data /tmp/newsdesk-bench] [--million] [--queries 20]
+
+Databases are built once into --data and reused. For each size, each query class runs --queries
+different queries (words chosen by how many items hold them, read from the index); the table
+gives the median and p95 in milliseconds, first run of each query (nothing warmed by repeating
+it). Writes bench-search.json into --data. Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.textgen import generate  # noqa: E402
+from storage.repository import Repository  # noqa: E402
+
+CHAT, OTHER_CHAT, EMPTY_CHAT = -100500, -100600, -100700
+
+
+def build(data: Path, size: int) -> Path:
+    database = data / f"search-{size}.db"
+    if database.exists():
+        return database
+    items = data / f"items-{size}.jsonl"
+    if not items.exists():
+        with items.open("w", encoding="utf-8") as out:
+            for line in generate(size, chat=CHAT, other_chat=OTHER_CHAT):
+                out.write(line + "\n")
+    started = time.monotonic()
+    partial = database.with_suffix(".partial")
+    for path in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        path.unlink(missing_ok=True)
+    env = {"NEWSDESK_DB": str(partial), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-m", "bot.cli", "load", str(items), "--json"], check=True, env=env, cwd=ROOT)
+    # a chat whose items are all Ukrainian: English words are in none of them
+    ukrainian = [line for line in generate(3000, seed=7, chat=EMPTY_CHAT, other_chat=EMPTY_CHAT)
+                 if '"language": "uk"' in line][:200]
+    subprocess.run([sys.executable, "-m", "bot.cli", "load", "-", f"--chat={EMPTY_CHAT}", "--json"], check=True,
+                   env=env, cwd=ROOT, input="\n".join(ukrainian), text=True)
+    print(f"built {size:,} items in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    partial.rename(database)
+    return database
+
+
+async def words_by_share(repository: Repository, size: int) -> dict[str, list[str]]:
+    """English words of the dictionary by the share of items that hold them."""
+    rows = await repository._fetchall("SELECT term, docs FROM search_terms WHERE term GLOB '[a-z]*'")
+    def between(low: float, high: float) -> list[str]:
+        return sorted(term for term, docs in rows if low * size <= docs <= high * size and len(term) > 2)
+    return {"rare": between(3 / size, 30 / size), "medium": between(0.007, 0.013),
+            "common": between(0.10, 0.20)}
+
+
+async def timed(call) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    await call
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure(database: Path, size: int, n: int) -> dict[str, dict[str, float]]:
+    repository = await Repository.open(database)
+    try:
+        return await _measure(repository, size, n)
+    finally:
+        await repository.close()
+
+
+async def _measure(repository: Repository, size: int, n: int) -> dict[str, dict[str, float]]:
+    rng = random.Random(size)
+    words = await words_by_share(repository, size)
+    common, medium, rare = words["common"], words["medium"], words["rare"]
+    prefixes = sorted({word[:4] for word in medium if len(word) > 5})
+    classes = {
+        "rare word": [rng.choice(rare) for _ in range(n)],
+        "medium word (~1%)": rng.sample(medium, n),
+        "common word (~15%)": [rng.choice(common) for _ in range(n)],
+        "two common words": [" ".join(rng.sample(common, 2)) for _ in range(n)],
+        "phrase of two common words": [f'"{a} {b}"' for a, b in (rng.sample(common, 2) for _ in range(n))],
+        "prefix (actu*)": [f"{p}*" for p in rng.sample(prefixes, n)],
+        "common word + after:": [f"{rng.choice(common)} after:2025-06-01" for _ in range(n)],
+        "common word -other": [f"{a} -{b}" for a, b in (rng.sample(common, 2) for _ in range(n))],
+        "the / a": ["the", "a"] * (n // 2),
+        "a a a … (×2000)": ["a " * 2000] * 3,
+        "t* OR … (×680)": [" OR ".join(["t*"] * 680), " OR ".join(f"t{chr(97 + i % 26)}*" for i in range(680))],
+    }
+    results: dict[str, dict[str, float]] = {}
+    for name, queries in classes.items():
+        times = [await timed(repository.search(CHAT, query, limit=5)) for query in queries]
+        results[name] = summary(times)
+    results["common word, chat with none of it"] = summary(
+        [await timed(repository.search(EMPTY_CHAT, rng.choice(common), limit=5)) for _ in range(n)])
+    results["/latest"] = summary([await timed(repository.latest(CHAT, limit=10)) for _ in range(n)])
+    depth = min(100_000, (await repository.stats(CHAT)).items - 20)
+    deep = (await repository.latest(CHAT, limit=1, offset=depth))[0].id
+    results["/latest after 100,000 (keyset)"] = summary(
+        [await timed(repository.latest(CHAT, limit=10, before=deep)) for _ in range(n)])
+    results["/latest offset 100,000"] = summary(
+        [await timed(repository.latest(CHAT, limit=10, offset=depth)) for _ in range(5)])
+    results["/stats"] = summary([await timed(repository.stats(CHAT)) for _ in range(n)])
+    sizes = await repository._fetchone(
+        """SELECT (SELECT sum(length(text)) + sum(length(title)) FROM items),
+                  (SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'items_fts%'),
+                  (SELECT sum(pgsize) FROM dbstat WHERE name = 'search_terms')""")
+    if sizes:
+        results["index size"] = {"text_bytes": sizes[0], "index_bytes": sizes[1], "dictionary_bytes": sizes[2],
+                                 "ratio": round(sizes[1] / sizes[0], 3),
+                                 "ratio_with_dictionary": round((sizes[1] + sizes[2]) / sizes[0], 3)}
+    return results
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2), "n": len(ordered)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/newsdesk-bench"))
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 items (about half an hour to build)")
+    parser.add_argument("--sizes", type=int, nargs="*", help="other sizes (for a quick look)")
+    parser.add_argument("--queries", type=int, default=20)
+    args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    sizes = args.sizes or ([100_000, 1_000_000] if args.million else [100_000])
+    report = {}
+    for size in sizes:
+        database = build(args.data, size)
+        report[size] = asyncio.run(measure(database, size, args.queries))
+    names = list(next(iter(report.values())))
+    print(f"{'query':40}" + "".join(f"{f'{s:,} median':>16}{'p95 (ms)':>10}" for s in sizes))
+    for name in names:
+        if name == "index size":
+            continue
+        print(f"{name:40}" + "".join(f"{report[s][name]['median_ms']:>16}{report[s][name]['p95_ms']:>10}"
+                                     for s in sizes))
+    for size in sizes:
+        print(f"index at {size:,}: {report[size].get('index size')}")
+    (args.data / "bench-search.json").write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Search at scale: the plan's behaviours (ranking, caps, budgets, readers apart from the writer,
+counts kept as items change), not its timings, which bench/search.py measures."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from datetime import date
+
+import pytest
+
+import storage.readers
+import storage.search
+from bot.pipeline.models import Article
+from storage.fts import MAX_TERMS
+from storage.repository import Repository
+from storage.tokens import words
+from tests.test_repository import CHAT, store
+
+
+async def test_a_title_match_outranks_a_body_mention_among_recent_items(repository: Repository) -> None:
+    body = await store(repository, "https://e.com/body", title="Weather report",
+                       text="Rain is expected. The grain harvest is mentioned once here. Winds from the west.")
+    title = await store(repository, "https://e.com/title", title="Grain exports resume",
+                        text="Ships left the ports on Monday with wheat and maize.")
+    for n in range(5):
+        await store(repository, f"https://e.com/filler{n}", title=f"Other news {n}", text="Nothing of interest.")
+    page = await repository.search(CHAT, "grain", limit=5)
+    assert [hit.item.id for hit in page.hits] == [title.id, body.id]
+    assert page.total == 2 and not page.more
+
+
+async def test_a_chat_sees_only_its_own_stored_items(repository: Repository) -> None:
+    await store(repository, "https://e.com/mine", title="Harbour strike")
+    await store(repository, "https://e.com/theirs", chat=555, title="Harbour strike elsewhere")
+    await repository.add_link(CHAT, "https://e.com/p", "https://e.com/p")  # pending: never found
+    page = await repository.search(CHAT, "harbour", limit=5)
+    assert [hit.item.canonical_url for hit in page.hits] == ["https://e.com/mine"]
+    assert (await repository.search(777, "harbour")).total == 0
+
+
+async def test_filters_by_day_and_language_are_exact(repository: Repository) -> None:
+    for day in (date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 31), date(2026, 2, 1), date(2027, 3, 1)):
+        await store(repository, f"https://e.com/{day}", title=f"Energy {day}", published=day)
+    await store(repository, "https://e.com/uk", title="Energy in Kyiv", language="uk", published=date(2026, 1, 15))
+
+    async def days(query: str) -> list[str]:
+        page = await repository.search(CHAT, query, limit=10)
+        return sorted(str(hit.item.published_date) for hit in page.hits)
+
+    assert await days("energy after:2026-01-01 before:2026-01-31") == ["2026-01-01", "2026-01-15", "2026-01-31"]
+    assert await days("energy after:2026-02-01") == ["2026-02-01", "2027-03-01"]
+    assert await days("energy before:2025-12-31") == ["2025-12-31"]
+    assert await days("energy lang:uk") == ["2026-01-15"]
+    assert await days("lang:uk") == ["2026-01-15"]
+
+
+async def test_a_prefix_stands_for_the_words_of_the_index(repository: Repository) -> None:
+    await store(repository, "https://e.com/1", title="Actual figures", text="Actually, the actuary said so.")
+    await store(repository, "https://e.com/2", title="Action plan", text="Nothing actual here? No: active.")
+    item = await store(repository, "https://e.com/3", title="Unrelated", text="Nothing.")
+    await repository.set_translation(item.id, language="uk", title="Актуальні новини", summary="Дуже актуально.",
+                                     note=None)
+    assert (await repository.search(CHAT, "actu*")).total == 2
+    assert (await repository.search(CHAT, "актуал*")).total == 1
+    assert (await repository.search(CHAT, "zzz*")).total == 0
+    assert (await repository.search(CHAT, "act* -actually")).total == 1
+
+
+async def test_words_of_the_dictionary_are_the_index_s_own_words(tmp_path) -> None:
+    text = ("Київ і Львів: м'ясо, мʼясо та м’ясо; ЇЖАК ґанок. Café naïve Łódź İstanbul straße ŠKODA Ærø "
+            "Việt CO₂ 3½ x_y 2026-01-31 e-mail O'Neil")
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize = \"unicode61 remove_diacritics 2 "
+                       "separators 'ʼ'\")")
+    connection.execute("INSERT INTO t VALUES (?)", (text,))
+    connection.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+    assert words([text]) == {row[0] for row in connection.execute("SELECT term FROM v")}
+
+
+async def test_repeated_words_prefix_ors_and_long_exclusions_are_capped(repository: Repository) -> None:
+    await store(repository, "https://e.com/a", title="A tale of a town", text="A a a a. The end.")
+    repeated = await repository.search(CHAT, " ".join(["a"] * 2000))
+    assert repeated.total == 1 and repeated.terms_dropped == 0  # one word, once
+    prefixes = await repository.search(CHAT, " OR ".join(f"t{n}*" for n in range(680)) + " OR ta*")
+    assert prefixes.terms_dropped == 681 - MAX_TERMS
+    exclusions = await repository.search(CHAT, "tale " + " ".join(f"-w{n}" for n in range(300)))
+    assert exclusions.total == 1 and exclusions.terms_dropped == 301 - MAX_TERMS
+
+
+async def test_past_its_budget_a_search_answers_too_broad(repository: Repository, monkeypatch) -> None:
+    for n in range(20):
+        await store(repository, f"https://e.com/{n}", title=f"Common word {n}")
+    monkeypatch.setattr(storage.search, "SEARCH_BUDGET", -1.0)  # already spent before the first statement
+    page = await repository.search(CHAT, "common")
+    assert page.hits == () and page.too_broad and page.more
+
+
+async def test_over_the_candidate_cap_the_total_is_a_lower_bound(repository: Repository, monkeypatch) -> None:
+    for n in range(8):
+        await store(repository, f"https://e.com/{n}", title=f"Grain {n}")
+    monkeypatch.setattr(storage.search, "CANDIDATES", 5)
+    page = await repository.search(CHAT, "grain", limit=3)
+    assert page.total == 5 and page.more and len(page.hits) == 3 and page.has_next
+    newest = {hit.item.title for hit in (await repository.search(CHAT, "grain", limit=5)).hits}
+    assert newest == {f"Grain {n}" for n in range(3, 8)}  # the newest five are the candidates
+
+
+async def test_a_slow_search_does_not_hold_up_the_writer(repository: Repository) -> None:
+    """A search runs on a read connection of its own: while one is stuck in a statement that
+    would run for ever (stopped by its budget), /latest and a write on the writer go on."""
+    await store(repository, "https://e.com/a", title="First")
+    endless = """WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"""
+
+    async def slow_search() -> None:
+        async with repository._reading(2.0) as reader:
+            with pytest.raises(storage.readers.Interrupted):
+                await reader.fetchall(endless)
+
+    slow = asyncio.create_task(slow_search())
+    await asyncio.sleep(0.2)  # the endless statement is running on the reader's thread
+    started = time.monotonic()
+    latest = await repository.latest(CHAT, limit=5)
+    await store(repository, "https://e.com/b", title="Second")
+    waited = time.monotonic() - started
+    assert not slow.done(), "the slow read should still be running"
+    assert [item.title for item in latest] == ["First"] and waited < 0.5
+    await slow  # and it ends by its budget, not by running for ever
+
+
+async def test_latest_by_keyset_is_the_same_as_by_offset(repository: Repository) -> None:
+    for n in range(12):
+        await store(repository, f"https://e.com/{n}", title=f"Item {n}")
+    first = await repository.latest(CHAT, limit=5)
+    after = await repository.latest(CHAT, limit=5, before=first[-1].id)
+    assert [i.id for i in after] == [i.id for i in await repository.latest(CHAT, limit=5, offset=5)]
+    assert len(await repository.latest(CHAT, limit=5, before=after[-1].id)) == 2
+
+
+async def test_kept_counts_agree_with_counting_the_items(repository: Repository) -> None:
+    await store(repository, "https://e.com/1", site="Reuters")
+    await store(repository, "https://e.com/2", site="Reuters")
+    await store(repository, "https://e.com/3", site="BBC")
+    failed, _ = await repository.add_link(CHAT, "https://e.com/f", "https://e.com/f")
+    await repository.mark_failed(failed.id, reason="http_404", detail="404")
+    retried, _ = await repository.add_link(CHAT, "https://e.com/r", "https://e.com/r")
+    await repository.mark_failed(retried.id, reason="timeout", detail="slow")
+    await repository.retry(retried.id)
+    await repository.mark_done(retried.id, Article(title="R", text="Now it worked.", site_name="BBC"), "S",
+                               final_url="https://e.com/r")
+    await repository.add_link(CHAT, "https://e.com/p", "https://e.com/p")
+    stats = await repository.stats(CHAT)
+    assert (stats.items, stats.pending, stats.failed, stats.sources) == (4, 1, 1, 2)
+    assert set(stats.top_sources) == {("Reuters", 2), ("BBC", 2)}
+    assert stats.failure_reasons == (("http_404", 1),)
+    assert stats.last_7_days == 4
