@@ -123,7 +123,8 @@ def main() -> int:
         "worker_peak_mb": max(workers.values(), default=0.0), "worker_processes": len(workers),
         "fork_server_peak_mb": max(servers.values(), default=0.0),
         "pages_per_worker": PAGES_PER_WORKER, "worker_rss_limit_mb": WORKER_RSS_MB,
-        "outcome": output.strip().splitlines()[:1],
+        "outcome": output.strip().splitlines()[-1:],
+        "output_head": output[:3000],
     }
     print(f"`newsdesk import` of {args.links} links in {elapsed:.0f} s, {args.workers} workers: {results['outcome']}")
     print("| process | peak RSS MB | target |\n|---|---|---|")
