@@ -211,7 +211,10 @@ class WorkerPool:
             async with self._starting:
                 if not self._started:
                     start = self._start or asyncio.to_thread(self._pool.schedule, worker_state)
-                    await asyncio.wrap_future(await start)
+                    # a start that failed (a worker that cannot start) fails the real task the same way
+                    # below, where its caller maps it (ExtractTimeout, FeedTooCostly)
+                    with contextlib.suppress(Exception):
+                        await asyncio.wrap_future(await start)
                     self._started = True
         return self._pool.schedule(function, args=args, timeout=self._timeout)
 
