@@ -12,7 +12,16 @@ import readability.cleaners
 import readability.readability
 import trafilatura
 
-from bot.pipeline.extract.text import TEXT_CLEANER, block_text, choose_text, readability_text, share_within
+from bot.pipeline.extract.dates import visible_text
+from bot.pipeline.extract.text import (
+    SUPERSET_GROWTH,
+    TEXT_CLEANER,
+    block_text,
+    choose_text,
+    could_be_outdone,
+    readability_text,
+    share_within,
+)
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -148,3 +157,31 @@ def test_readability_text_is_the_text_readability_finds_with_its_own_cleaner(mar
     stock = readability.Document(copy.deepcopy(tree)).summary(html_partial=True)
     assert readability_text(copy.deepcopy(tree)) == block_text(lxml.html.fromstring(stock))
     assert "Hidden note" not in readability_text(tree)
+
+
+@pytest.mark.parametrize(
+    ("own_chars", "shown_chars", "outdone"),
+    [
+        (150, 150, True),  # next to nothing: any longer reading may win
+        (1000, 5000, True),  # the page shows much more: another reading may hold more of the article
+        (1000, 1300, False),  # another reading, never longer than what is shown, cannot be 1.3x longer
+        (1000, 1000, False),
+        (1000, 1301, True),
+    ],
+)
+def test_a_second_reading_is_asked_for_only_when_it_could_win(own_chars: int, shown_chars: int, outdone: bool) -> None:
+    assert could_be_outdone("w" * own_chars, "w" * shown_chars) is outdone
+
+
+def test_a_skipped_second_reading_could_not_have_won() -> None:
+    # a page with nothing but its article: readability's reading is no longer than the visible text
+    page = "<html><body><article>" + "".join(
+        f"<p>Sentence {n} of a page that holds nothing but its own article, written out in full.</p>" for n in range(30)
+    ) + "</article></body></html>"
+    tree = lxml.html.fromstring(page)
+    shown = visible_text(tree)
+    own = " ".join(f"Sentence {n} of a page that holds nothing but its own article, written out in full." for n in range(30))
+    other = readability_text(copy.deepcopy(tree))
+    assert len(other) <= len(shown) < SUPERSET_GROWTH * len(own)
+    assert not could_be_outdone(own, shown)
+    assert choose_text(own, other) == own

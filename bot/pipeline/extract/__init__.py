@@ -31,7 +31,13 @@ from bot.pipeline.extract.cleaning import clean_text
 from bot.pipeline.extract.dates import choose_date, visible_text
 from bot.pipeline.extract.language import choose_language
 from bot.pipeline.extract.metadata import PageMetadata, read_page_metadata
-from bot.pipeline.extract.text import LONGEST_COMPARED, choose_text, has_prose, readability_text
+from bot.pipeline.extract.text import (
+    LONGEST_COMPARED,
+    choose_text,
+    could_be_outdone,
+    has_prose,
+    readability_text,
+)
 from bot.pipeline.extract.titles import choose_title, first_line, without_headline
 from bot.pipeline.models import Article
 
@@ -66,8 +72,12 @@ def extract_article(body: bytes, url: str, encoding: str | None = None, *, fetch
         tree, url=url, include_comments=False, with_metadata=True, include_tables=True, favor_recall=True
     ))
     own_text = (document.text or "").strip() if document else ""
-    # a second opinion on a book-length text would cost seconds and change little
-    text = choose_text(own_text, readability_text(untouched)) if len(own_text) < LONGEST_COMPARED else own_text
+    # a second opinion on a book-length text would cost seconds and change little, and none is
+    # asked for when the page shows too little besides trafilatura's text for it to win
+    if len(own_text) < LONGEST_COMPARED and could_be_outdone(own_text, shown_text):
+        text = choose_text(own_text, readability_text(untouched))
+    else:
+        text = own_text
     if len(own_text) < SHORT_RECALL:
         # recall mode now and then keeps one block of a long page, where the balanced mode reads it whole
         balanced = _document(trafilatura.bare_extraction(
