@@ -111,7 +111,7 @@ class _Plan:
                 continue  # "foo-ba*" is the phrase "foo" "ba*": left to FTS5
             stem = fold(stems[0])
             rows = await reader.fetchall(
-                """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT 5000)
+                """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT 2000)
                    ORDER BY docs DESC LIMIT ?""",
                 (stem, stem + "\U0010ffff", share),
             )
