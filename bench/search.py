@@ -112,7 +112,7 @@ async def _measure(repository: Repository, size: int, n: int) -> dict[str, dict[
         [await timed(repository.latest(CHAT, limit=10, offset=depth)) for _ in range(5)])
     results["/stats"] = summary([await timed(repository.stats(CHAT)) for _ in range(n)])
     sizes = await repository._fetchone(
-        """SELECT (SELECT sum(length(text)) + sum(length(title)) FROM items),
+        """SELECT (SELECT sum(length(CAST(text AS BLOB))) + sum(length(CAST(title AS BLOB))) FROM items),
                   (SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'items_fts%'),
                   (SELECT sum(pgsize) FROM dbstat WHERE name = 'search_terms')""")
     if sizes:

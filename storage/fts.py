@@ -45,7 +45,10 @@ MAX_TERMS = 12
 
 
 CONTENT_COLUMNS = "{title title_translated summary_translated text authors_text source_text}"
-"""The index's columns of words: a user's terms never match the tags column (storage/search.py)."""
+"""The index's columns of words. A term shaped like a tag of the tags column (a digit 0 and a
+letter, as "0cm1001234") is looked for in these alone, so no one's query matches the tags;
+other terms need no column filter, which would cost a look at every match's positions."""
+_TAG_SHAPE = re.compile(r"0[a-z]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class Term:
             expression = _or([_quote(word) for word in words]) if words else '""'
         else:
             expression = _quote(self.text) + ("*" if self.prefix else "")
-        return f"{self.column} : {expression}" if self.column else expression
+        column = self.column or (CONTENT_COLUMNS if _TAG_SHAPE.match(self.text) else None)
+        return f"{column} : {expression}" if column else expression
 
 
 Expander = Callable[[Term], Sequence[str] | None]

@@ -22,6 +22,8 @@ from storage.errors import unavailable_on_fault
 
 READERS = 2
 """Searches that can run at once; a third waits for one of them (the machine has 2 cores)."""
+READER_CACHE_KB = 8192
+"""Each reader's page cache: the index's upper pages and the filter index stay in it."""
 PROGRESS_STEPS = 2000
 """Virtual machine steps between two looks at the clock (a few microseconds of work)."""
 
@@ -73,6 +75,7 @@ class Readers:
             connection.row_factory = sqlite3.Row
             await connection.execute("PRAGMA query_only = ON")
             await connection.execute("PRAGMA busy_timeout = 30000")
+            await connection.execute(f"PRAGMA cache_size = -{READER_CACHE_KB}")
         reader = Reader(connection)
         await connection.set_progress_handler(reader._over_time, PROGRESS_STEPS)
         return reader
