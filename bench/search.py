@@ -61,7 +61,8 @@ async def words_by_share(repository: Repository, size: int) -> dict[str, list[st
     rows = await repository._fetchall("SELECT term, docs FROM search_terms WHERE term GLOB '[a-z]*'")
     def between(low: float, high: float) -> list[str]:
         return sorted(term for term, docs in rows if low * size <= docs <= high * size and len(term) > 2)
-    return {"rare": between(3 / size, 30 / size), "medium": between(0.007, 0.013),
+    rarest = sorted((docs, term) for term, docs in rows if docs >= 3 and len(term) > 2)[:200]
+    return {"rare": sorted(term for _, term in rarest), "medium": between(0.007, 0.013),
             "common": between(0.10, 0.20)}
 
 
