@@ -125,4 +125,6 @@ def item_of(row: sqlite3.Row) -> Item:
         feed_id=row["feed_id"],
         from_feed=bool(row["from_feed"]),
         watch_ids=tuple(json.loads(row["watch_ids"] or "[]")),
+        story_id=row["story_id"],
+        same_as=row["same_as"],
     )

@@ -78,6 +78,10 @@ class Item:
     """Its title, summary, date and author are the feed entry's: the page could not be read."""
     watch_ids: tuple[int, ...] = ()
     """The chat's watches it matched when it was stored."""
+    story_id: int | None = None
+    """The story (one event, many outlets) it belongs to, once grouped."""
+    same_as: int | None = None
+    """The item holding the same article, when this one turned out to be it under another address."""
 
     @property
     def source(self) -> str:

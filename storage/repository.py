@@ -25,6 +25,7 @@ from storage.items import ItemStore
 from storage.operations import OperationsStore
 from storage.outbox import OutboxStore
 from storage.search import SearchStore
+from storage.stories import StoryStore
 from storage.watches import WatchStore
 
 
@@ -45,7 +46,7 @@ def latest_version() -> int:
 
 
 class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore, FeedStore, WatchStore, OutboxStore,
-                 IntakeStore, BatchStore, CostStore):
+                 IntakeStore, BatchStore, CostStore, StoryStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod

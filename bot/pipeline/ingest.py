@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.clock import utc_now
+from bot.pipeline import minhash
 from bot.pipeline.errors import IngestError, InvalidUrl
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.links import canonicalise, domain_of
+from bot.pipeline.stories import DEFAULT_GROUPING, Grouping, group
+from bot.pipeline.urlforms import article_key, declared_addresses
 from bot.pipeline.workers import WorkerPool
 from storage.errors import StorageUnavailable
 from storage.models import FAILED, Item
@@ -52,9 +55,11 @@ class Ingestor:
     """
 
     def __init__(
-        self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int
+        self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int,
+        grouping: Grouping = DEFAULT_GROUPING,
     ) -> None:
         self.repository = repository
+        self.grouping = grouping
         self.fetcher = fetcher
         self.workers = workers
         self._slots = asyncio.Semaphore(concurrency)
@@ -67,6 +72,10 @@ class Ingestor:
         canonical = canonicalise(url)
         if canonical is None:
             raise InvalidUrl(f"not a web address: {url[:200]}")
+        key = article_key(canonical)
+        known = await self.repository.find_alias(chat_id, [key] if key else [])
+        if known is not None and known.canonical_url != canonical:
+            return Submission(known, False)  # another form (AMP, www.) of an article the chat has
         item, is_new = await self.repository.add_link(
             chat_id,
             url,
@@ -78,6 +87,10 @@ class Ingestor:
             thread_id=submitter.thread_id,
             feed_id=submitter.feed_id,
         )
+        if is_new and key:
+            await self.repository.add_aliases(chat_id, item.id, [key])
+        if item.same_as is not None:  # set aside as another address of a stored article
+            item = await self.repository.get(item.same_as) or item
         return Submission(item, is_new)
 
     async def process(self, item: Item) -> Item:
@@ -112,7 +125,17 @@ class Ingestor:
             return await self.repository.mark_failed(
                 item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
             )
+        keys = [article_key(address) for address in
+                (item.url, item.canonical_url, page.final_url,
+                 *await asyncio.to_thread(declared_addresses, page.body, page.final_url))]
+        found = [key for key in keys if key]
+        same = await self.repository.find_alias(item.chat_id, found, other_than=item.id)
+        if same is not None and _same_text(same, article.title, article.text):
+            _log_outcome(item, clock, reason="same_article", detail=f"item {same.id}")
+            return await self.repository.merge_same_article(item.id, same, found)
         stored = await self.repository.mark_done(item.id, article, summary, final_url=page.final_url)
+        await self.repository.add_aliases(item.chat_id, item.id, found)
+        stored = replace(stored, story_id=await group(self.repository, stored, self.grouping))
         _log_outcome(stored, clock)
         return stored
 
@@ -127,6 +150,16 @@ class Ingestor:
         if pending:
             log.info("resuming %d pending links", len(pending))
         return list(await asyncio.gather(*(self.process(item) for item in pending)))
+
+
+def _same_text(item: Item, title: str, text: str) -> bool:
+    """Whether a page read under a declared address is the stored item's article, not another
+    page that names the same canonical (a misconfigured site): their words mostly agree."""
+    if not item.text:
+        return True
+    mine = minhash.features(title, text)
+    theirs = minhash.features(item.title or "", item.text)
+    return len(mine & theirs) >= 0.5 * max(1, min(len(mine), len(theirs)))
 
 
 class _Stopwatch:

@@ -1,0 +1,97 @@
+"""MinHash signatures and LSH band buckets of an article's words, for grouping stories.
+
+Why MinHash over word sets: the Jaccard similarity of two reports' word sets estimates how much of
+the event they share, a signature is 64 small numbers stored with the item, and LSH bands turn
+"which stored items are similar to this one" into a few index lookups (the banding cost does not
+grow with the archive). Our own 60 lines rather than `datasketch`: it would add numpy and scipy to
+the install for what is a loop over a hundred words, and the buckets must live in SQLite anyway.
+
+The words: lower-case, stop words dropped, each cut to its first 6 letters (a crude stemmer that
+treats "earthquake"/"earthquakes" and "землетрус"/"землетрусу" alike), from the title (also
+counted as title words, which weighs the title) and the first 120 words of the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Iterable
+
+PERMUTATIONS = 64
+BANDS = 32
+ROWS = PERMUTATIONS // BANDS
+TEXT_WORDS = 120
+STEM = 6
+_PRIME = (1 << 61) - 1
+_MASK = 0xFFFFFFFF
+_WORD = re.compile(r"[^\W_]+(?:['ʼ’][^\W_]+)*", re.UNICODE)
+_STOP = frozenset("""
+a an the and or but of to in on at by for from with as is are was were be been being it its this that these
+those he she they we you i his her their our your not no yes will would can could has have had do does did
+said says say after before over under into out up down about than then there here also more most very just
+who whom which what when where why how all any some such new one two three
+і й та а але або що як це ці цей ця той та ті він вона воно вони ми ви я його її їх наш ваш не ні так
+у в на з із зі до від для за про при по над під між через після перед також ще вже був була було були
+бути є який яка яке які коли де чому хто
+""".split())
+_COEFFICIENTS = [
+    (int.from_bytes(hashlib.blake2b(f"a{n}".encode(), digest_size=8).digest(), "little") % (_PRIME - 1) + 1,
+     int.from_bytes(hashlib.blake2b(f"b{n}".encode(), digest_size=8).digest(), "little") % _PRIME)
+    for n in range(PERMUTATIONS)
+]
+
+
+def words(text: str) -> list[str]:
+    """The content words of a text, stemmed."""
+    found = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0).replace("’", "'").replace("ʼ", "'")
+        if word in _STOP or (len(word) < 2 and not word.isdigit()):
+            continue
+        found.append(word[:STEM])
+    return found
+
+
+def features(title: str, text: str = "") -> set[str]:
+    """The set a story signature is made of: title words (twice: as words and as title words) and
+    the opening words of the text."""
+    title_words = words(title)
+    return {*title_words, *(f"t:{word}" for word in title_words), *words(text)[:TEXT_WORDS]}
+
+
+def signature(tokens: Iterable[str]) -> tuple[int, ...]:
+    """The MinHash signature of a set of tokens; an empty set has none (all maximal)."""
+    hashes = [int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+              for token in set(tokens)]
+    if not hashes:
+        return (_MASK,) * PERMUTATIONS
+    return tuple(min((a * h + b) % _PRIME for h in hashes) & _MASK for a, b in _COEFFICIENTS)
+
+
+def similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
+    """The Jaccard similarity the two signatures estimate."""
+    if all(value == _MASK for value in first) or all(value == _MASK for value in second):
+        return 0.0
+    return sum(1 for a, b in zip(first, second, strict=True) if a == b) / PERMUTATIONS
+
+
+def buckets(sig: tuple[int, ...], *, kind: str, language: str) -> list[int]:
+    """The LSH bucket of each band of a signature, as signed 64-bit numbers (SQLite integers);
+    kind and language are part of the bucket, so only like is compared with like."""
+    if all(value == _MASK for value in sig):
+        return []
+    found = []
+    for band in range(BANDS):
+        values = sig[band * ROWS:(band + 1) * ROWS]
+        digest = hashlib.blake2b(f"{kind}|{language}|{band}|{values}".encode(), digest_size=8).digest()
+        found.append(int.from_bytes(digest, "little", signed=True))
+    return found
+
+
+def pack(sig: tuple[int, ...]) -> bytes:
+    return struct.pack(f"<{PERMUTATIONS}I", *sig)
+
+
+def unpack(blob: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{PERMUTATIONS}I", blob)
