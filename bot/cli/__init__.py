@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.cli import digests, items, monitoring, operations
+from bot.cli import digests, items, monitoring, operations, stories
 from bot.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from bot.config import Settings, SettingsError
 from bot.logs import configure_logging
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     digests.add_parsers(commands, common)
     operations.add_parsers(commands, common)
     monitoring.add_parsers(commands, common)
+    stories.add_parsers(commands, common)
     return parser
 
 
