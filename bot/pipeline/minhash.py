@@ -53,11 +53,21 @@ def words(text: str) -> list[str]:
     return found
 
 
+def names(text: str) -> list[str]:
+    """Capitalised words and numbers: the places, people and figures that tell one event of a
+    kind from another (a word opening a sentence is counted too; that costs little)."""
+    return [match.group(0).lower()[:STEM] for match in _WORD.finditer(text)
+            if match.group(0)[0].isupper() or any(ch.isdigit() for ch in match.group(0))]
+
+
 def features(title: str, text: str = "") -> set[str]:
-    """The set a story signature is made of: title words (twice: as words and as title words) and
-    the opening words of the text."""
+    """The set a story signature is made of: title words (twice: as words and as title words), the
+    opening words of the text, and names and numbers again (as names), which weighs what tells
+    one event from another of the same kind."""
     title_words = words(title)
-    return {*title_words, *(f"t:{word}" for word in title_words), *words(text)[:TEXT_WORDS]}
+    opening = " ".join(text.split()[:TEXT_WORDS])
+    return {*title_words, *(f"t:{word}" for word in title_words), *words(opening),
+            *(f"n:{name}" for name in names(f"{title} {opening}") if name.lower() not in _STOP)}
 
 
 def signature(tokens: Iterable[str]) -> tuple[int, ...]:

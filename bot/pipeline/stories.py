@@ -25,8 +25,8 @@ from storage.models import Item
 from storage.stories import Candidate, Signature, StoryStore
 
 DEFAULT_WINDOW = timedelta(days=3)
-DEFAULT_THRESHOLD = 0.30
-DEFAULT_TITLE_THRESHOLD = 0.50
+DEFAULT_THRESHOLD = 0.35
+DEFAULT_TITLE_THRESHOLD = 0.35
 
 
 @dataclass(frozen=True)
