@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 from bot.pipeline import minhash  # noqa: E402
 from bot.pipeline.stories import Grouping, score, signatures_of  # noqa: E402
 from bot.pipeline.urlforms import article_key, declared_addresses  # noqa: E402
-from storage.models import ItemStatus  # noqa: E402
 from storage.models import Item as StoredItem  # noqa: E402
+from storage.models import ItemStatus  # noqa: E402
 from storage.stories import Candidate  # noqa: E402
 
 OUTLETS = ["Reuters Wire", "Daily Courier", "Evening Herald", "Morning Post", "City Ledger", "Global Times Online"]
@@ -230,7 +230,7 @@ def report(rng: random.Random, event: Event, outlet: int, *, source: str, item_i
     lead, rest = facts[0], facts[1:]
     rng.shuffle(rest)
     kept = rest[: rng.randint(3, len(rest))]
-    sentences = [lead + ", " + kept[0]] + kept[1:]
+    sentences = [lead + ", " + kept[0], *kept[1:]]
     text = ". ".join(s[0].upper() + s[1:] for s in sentences) + "."
     return item(item_id, source, head, text, "en", event.day + timedelta(minutes=rng.randint(0, 600)))
 

@@ -94,3 +94,16 @@ async def group(store: StoryStore, item: Item, grouping: Grouping = DEFAULT_GROU
     found = best[1]
     story_id = found.story_id if found.story_id is not None else await store.join_story(found.item_id, None)
     return await store.join_story(item.id, story_id)
+
+
+async def regroup_translated(store: StoryStore, item: Item, grouping: Grouping = DEFAULT_GROUPING) -> int | None:
+    """After the language model gave an item a translated title: store its signatures again (so
+    items in that language can find it), and, while it is a story of its own, group it again
+    (the translated title may match a story in another language). Its story's id."""
+    if item.story_id is None:
+        return None
+    story = await store.story(item.story_id)
+    if story is not None and len(story.items) > 1:
+        await store.save_signatures(item, signatures_of(item))
+        return item.story_id
+    return await group(store, item, grouping)
