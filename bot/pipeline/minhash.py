@@ -1,7 +1,7 @@
 """MinHash signatures and LSH band buckets of an article's words, for grouping stories.
 
 Why MinHash over word sets: the Jaccard similarity of two reports' word sets estimates how much of
-the event they share, a signature is 64 small numbers stored with the item, and LSH bands turn
+the event they share, a signature is 128 small numbers stored with the item, and LSH bands turn
 "which stored items are similar to this one" into a few index lookups (the banding cost does not
 grow with the archive). Our own 60 lines rather than `datasketch`: it would add numpy and scipy to
 the install for what is a loop over a hundred words, and the buckets must live in SQLite anyway.
@@ -18,12 +18,13 @@ import re
 import struct
 from collections.abc import Iterable
 
-PERMUTATIONS = 64
+PERMUTATIONS = 128
 BANDS = 32
-ROWS = PERMUTATIONS // BANDS
+ROWS = 2
+"""The buckets are made of the first BANDS * ROWS values; the estimate uses all of them."""
 TEXT_WORDS = 120
 STEM = 6
-_PRIME = (1 << 61) - 1
+NAME_WEIGHT = ("n", "m", "o")
 _MASK = 0xFFFFFFFF
 _WORD = re.compile(r"[^\W_]+(?:['ʼ’][^\W_]+)*", re.UNICODE)
 _STOP = frozenset("""
@@ -35,11 +36,8 @@ who whom which what when where why how all any some such new one two three
 у в на з із зі до від для за про при по над під між через після перед також ще вже був була було були
 бути є який яка яке які коли де чому хто
 """.split())
-_COEFFICIENTS = [
-    (int.from_bytes(hashlib.blake2b(f"a{n}".encode(), digest_size=8).digest(), "little") % (_PRIME - 1) + 1,
-     int.from_bytes(hashlib.blake2b(f"b{n}".encode(), digest_size=8).digest(), "little") % _PRIME)
-    for n in range(PERMUTATIONS)
-]
+_SALTS = [f"minhash{n}".encode() for n in range(PERMUTATIONS // 16)]
+_UNPACK = struct.Struct("<16I").unpack
 
 
 def words(text: str) -> list[str]:
@@ -67,16 +65,25 @@ def features(title: str, text: str = "") -> set[str]:
     title_words = words(title)
     opening = " ".join(text.split()[:TEXT_WORDS])
     return {*title_words, *(f"t:{word}" for word in title_words), *words(opening),
-            *(f"n:{name}" for name in names(f"{title} {opening}") if name.lower() not in _STOP)}
+            *(f"{mark}:{name}" for name in names(f"{title} {opening}") if name not in _STOP for mark in NAME_WEIGHT)}
 
 
 def signature(tokens: Iterable[str]) -> tuple[int, ...]:
-    """The MinHash signature of a set of tokens; an empty set has none (all maximal)."""
-    hashes = [int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
-              for token in set(tokens)]
-    if not hashes:
+    """The MinHash signature of a set of tokens; an empty set has none (all maximal).
+
+    Each of the 128 hash functions is a 32-bit slice of a keyed BLAKE2b digest of the token (eight
+    64-byte digests a token), and the signature is the column-wise minimum: the loops over tokens
+    and functions run in C, about four times faster than 64 modular permutations in Python."""
+    rows = []
+    for token in set(tokens):
+        data = token.encode()
+        values: tuple[int, ...] = ()
+        for salt in _SALTS:
+            values += _UNPACK(hashlib.blake2b(data, digest_size=64, key=salt).digest())
+        rows.append(values)
+    if not rows:
         return (_MASK,) * PERMUTATIONS
-    return tuple(min((a * h + b) % _PRIME for h in hashes) & _MASK for a, b in _COEFFICIENTS)
+    return tuple(map(min, zip(*rows, strict=True)))
 
 
 def similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:

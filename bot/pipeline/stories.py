@@ -26,7 +26,7 @@ from storage.stories import Candidate, Signature, StoryStore
 
 DEFAULT_WINDOW = timedelta(days=3)
 DEFAULT_THRESHOLD = 0.35
-DEFAULT_TITLE_THRESHOLD = 0.35
+DEFAULT_TITLE_THRESHOLD = 0.30
 
 
 @dataclass(frozen=True)
