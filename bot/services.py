@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.desk.links import Intake
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.ingest import Ingestor
-from bot.pipeline.stories import regroup_translated
+from bot.pipeline.stories import Grouping, regroup_translated
 from bot.pipeline.summarise_llm import LlmSummariser
 from bot.pipeline.translate import translate_item
 from bot.pipeline.workers import WorkerPool
@@ -50,6 +51,7 @@ class Services:
             fetcher=fetcher,
             workers=workers,
             concurrency=settings.ingest_concurrency,
+            grouping=Grouping(window=timedelta(days=settings.story_window_days)),
         )
         summariser = (
             LlmSummariser.from_settings(settings, repository=repository) if settings.llm_enabled else None

@@ -116,9 +116,10 @@ class StoryStore(Store):
             await self._db.commit()
 
     async def story_candidates(self, chat_id: int, buckets: Iterable[int], *, since: datetime, until: datetime,
-                               other_than: int) -> list[Candidate]:
+                               other_than: int, language: str) -> list[Candidate]:
         """The chat's stored items sharing a bucket with these, submitted in [since, until], with
-        their signatures: index lookups on (chat, bucket, time)."""
+        the signatures that can match an item in `language` (text signatures in that language,
+        title signatures of items in others): index lookups on (chat, bucket, time)."""
         wanted = sorted(set(buckets))
         if not wanted:
             return []
@@ -130,8 +131,10 @@ class StoryStore(Store):
                       WHERE chat_id = ? AND bucket IN ({marks}) AND submitted_at >= ? AND submitted_at <= ?
                         AND item_id != ?) AS hits
                 JOIN items ON items.id = hits.item_id AND items.status = 'done'
-                JOIN story_signatures AS s ON s.item_id = items.id""",
-            (chat_id, *wanted, iso(since), iso(until), other_than),
+                JOIN story_signatures AS s ON s.item_id = items.id
+                WHERE (s.kind = 'text' AND coalesce(items.language, '?') = ?)
+                   OR (s.kind = 'title' AND coalesce(items.language, '?') != ?)""",
+            (chat_id, *wanted, iso(since), iso(until), other_than, language, language),
         )
         return [Candidate(r["id"], r["story_id"], r["language"], r["source"], r["kind"], r["signature_language"],
                           r["signature"]) for r in rows]

@@ -14,6 +14,7 @@ counted as title words, which weighs the title) and the first 120 words of the t
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import struct
 from collections.abc import Iterable
@@ -90,7 +91,7 @@ def similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
     """The Jaccard similarity the two signatures estimate."""
     if all(value == _MASK for value in first) or all(value == _MASK for value in second):
         return 0.0
-    return sum(1 for a, b in zip(first, second, strict=True) if a == b) / PERMUTATIONS
+    return sum(map(operator.eq, first, second)) / PERMUTATIONS
 
 
 def buckets(sig: tuple[int, ...], *, kind: str, language: str) -> list[int]:

@@ -17,6 +17,7 @@ follow-up is a new article, not a second source), and items an editor placed wit
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -73,14 +74,14 @@ DEFAULT_GROUPING = Grouping()
 
 async def group(store: StoryStore, item: Item, grouping: Grouping = DEFAULT_GROUPING) -> int:
     """Store the item's signatures and put it in its story (found or new); the story's id."""
-    own = signatures_of(item)
+    own = await asyncio.to_thread(signatures_of, item)  # a few ms of hashing: off the event loop
     await store.save_signatures(item, own)
     if item.story_id is not None and await store.is_pinned(item.id):
         return item.story_id
     buckets = [bucket for signature in own for bucket in signature.buckets]
     candidates = await store.story_candidates(
         item.chat_id, buckets, since=item.submitted_at - grouping.window, until=item.submitted_at + grouping.window,
-        other_than=item.id)
+        other_than=item.id, language=item.language or "?")
     language = item.language or "?"
     best: tuple[float, Candidate] | None = None
     for candidate in candidates:
@@ -104,6 +105,6 @@ async def regroup_translated(store: StoryStore, item: Item, grouping: Grouping =
         return None
     story = await store.story(item.story_id)
     if story is not None and len(story.items) > 1:
-        await store.save_signatures(item, signatures_of(item))
+        await store.save_signatures(item, await asyncio.to_thread(signatures_of, item))
         return item.story_id
     return await group(store, item, grouping)
