@@ -10,9 +10,9 @@ window around its submission, are the candidates; their signatures are compared 
   the model's translation), similar at `title_threshold` or more.
 
 The most similar candidate's story is the item's story; with none, the item starts one. An item
-from the same source (site name, or domain) as a candidate is not grouped with it (an outlet's
-follow-up is a new article, not a second source), and items an editor placed with /link or
-/unlink are never moved.
+is not grouped into a story that has an item from its source (site name, or domain) already:
+an outlet's follow-up is a new article, not a second source; and items an editor placed with
+/link or /unlink are never moved.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from storage.stories import Candidate, Signature, StoryStore
 
 DEFAULT_WINDOW = timedelta(days=3)
 DEFAULT_THRESHOLD = 0.35
-DEFAULT_TITLE_THRESHOLD = 0.30
+DEFAULT_TITLE_THRESHOLD = 0.35
 
 
 @dataclass(frozen=True)
@@ -83,18 +83,21 @@ async def group(store: StoryStore, item: Item, grouping: Grouping = DEFAULT_GROU
         item.chat_id, buckets, since=item.submitted_at - grouping.window, until=item.submitted_at + grouping.window,
         other_than=item.id, language=item.language or "?")
     language = item.language or "?"
-    best: tuple[float, Candidate] | None = None
+    scored: dict[int, tuple[float, Candidate]] = {}
     for candidate in candidates:
         if candidate.source == item.source:
             continue  # the same outlet again: a follow-up, not a second source
         similarity = score(own, language, candidate, grouping)
-        if similarity > 0 and (best is None or similarity > best[0]):
-            best = (similarity, candidate)
-    if best is None:
-        return item.story_id if item.story_id is not None else await store.join_story(item.id, None)
-    found = best[1]
-    story_id = found.story_id if found.story_id is not None else await store.join_story(found.item_id, None)
-    return await store.join_story(item.id, story_id)
+        if similarity > 0 and similarity > scored.get(candidate.item_id, (0.0,))[0]:
+            scored[candidate.item_id] = (similarity, candidate)
+    for _, found in sorted(scored.values(), key=lambda pair: (-pair[0], pair[1].item_id)):
+        if found.story_id is not None:
+            story = await store.story(found.story_id)
+            if story is not None and item.source in story.sources and item.story_id != found.story_id:
+                continue  # the story has this outlet already: this is its follow-up
+        story_id = found.story_id if found.story_id is not None else await store.join_story(found.item_id, None)
+        return await store.join_story(item.id, story_id)
+    return item.story_id if item.story_id is not None else await store.join_story(item.id, None)
 
 
 async def regroup_translated(store: StoryStore, item: Item, grouping: Grouping = DEFAULT_GROUPING) -> int | None:
