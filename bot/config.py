@@ -95,6 +95,7 @@ class Settings:
     feed_max_new_per_poll: int = 50
     feed_poll_concurrency: int = 10
     max_watches_per_chat: int = 200
+    story_window_days: float = 3.0
 
     llm_base_url: str = ""
     llm_api_key: str = field(default="", repr=False)
@@ -163,6 +164,7 @@ class Settings:
             feed_max_new_per_poll=reader.integer("FEED_MAX_NEW_PER_POLL", 50, minimum=1),
             feed_poll_concurrency=reader.integer("FEED_POLL_CONCURRENCY", 10, minimum=1),
             max_watches_per_chat=reader.integer("MAX_WATCHES_PER_CHAT", 200, minimum=1),
+            story_window_days=reader.number("STORY_WINDOW_DAYS", 3.0, minimum=0.01),
             llm_base_url=reader.text("LLM_BASE_URL", "").rstrip("/"),
             llm_api_key=reader.text("LLM_API_KEY", ""),
             llm_model=reader.text("LLM_MODEL", ""),

@@ -7,12 +7,14 @@ language model through one `Services`; the use cases in bot/desk/ take it as the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.desk.links import Intake
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.ingest import Ingestor
+from bot.pipeline.stories import Grouping, regroup_translated
 from bot.pipeline.summarise_llm import LlmSummariser
 from bot.pipeline.translate import translate_item
 from bot.pipeline.workers import WorkerPool
@@ -50,6 +52,7 @@ class Services:
             workers=workers,
             concurrency=settings.ingest_concurrency,
             telegram_preview_url=settings.telegram_preview_url,
+            grouping=Grouping(window=timedelta(days=settings.story_window_days)),
         )
         summariser = (
             LlmSummariser.from_settings(settings, repository=repository) if settings.llm_enabled else None
@@ -61,7 +64,12 @@ class Services:
         of the day's tokens; unchanged without a model."""
         if self.summariser is None or item.status != DONE:
             return item
-        return await translate_item(self.repository, self.chat_summariser(item.chat_id), item, language=language)
+        translated = await translate_item(self.repository, self.chat_summariser(item.chat_id), item, language=language)
+        if translated.title_translated and translated.title_translated != item.title_translated:
+            # across languages, a story is found by the translated title
+            story_id = await regroup_translated(self.repository, translated, self.ingestor.grouping)
+            translated = replace(translated, story_id=story_id)
+        return translated
 
     def chat_summariser(self, chat_id: int) -> LlmSummariser:
         """The language model as one chat uses it: its spending counted against its daily share."""

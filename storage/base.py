@@ -154,4 +154,6 @@ def item_of(row: sqlite3.Row) -> Item:
         page_count=row["page_count"],
         published_at=instant(row["published_at"]),
         post_links=tuple(json.loads(row["post_links"] or "[]")),
+        story_id=row["story_id"],
+        same_as=row["same_as"],
     )

@@ -97,6 +97,10 @@ class Item:
     """The moment it was published, when the source gives a time (a Telegram post)."""
     post_links: tuple[str, ...] = ()
     """Links the source offers to follow up (a Telegram post's)."""
+    story_id: int | None = None
+    """The story (one event, many outlets) it belongs to, once grouped."""
+    same_as: int | None = None
+    """The item holding the same article, when this one turned out to be it under another address."""
 
     @property
     def source(self) -> str:

@@ -27,6 +27,7 @@ from storage.operations import OperationsStore
 from storage.outbox import OutboxStore
 from storage.readers import Readers
 from storage.search import SearchStore
+from storage.stories import StoryStore
 from storage.watches import WatchStore
 
 
@@ -47,7 +48,7 @@ def latest_version() -> int:
 
 
 class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore, FeedStore, WatchStore, OutboxStore,
-                 IntakeStore, BatchStore, CostStore, LoadStore):
+                 IntakeStore, BatchStore, CostStore, LoadStore, StoryStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod

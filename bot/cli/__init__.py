@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.cli import digests, items, load, monitoring, operations
+from bot.cli import digests, items, load, monitoring, operations, stories
 from bot.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from bot.config import LOCAL_CHAT, Settings, SettingsError
 from bot.logs import configure_logging
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     operations.add_parsers(commands, common)
     monitoring.add_parsers(commands, common)
     load.add_parsers(commands)
+    stories.add_parsers(commands, common)
     return parser
 
 

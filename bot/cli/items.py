@@ -24,6 +24,7 @@ from bot.cli.output import (
 from bot.clock import utc_now
 from bot.config import Settings
 from bot.desk.links import Fate, LinkOutcome, process_links, submit_links
+from bot.desk.stories import other_versions
 from bot.export import ExportFormat, export_format, export_items, item_json
 from bot.pipeline.ingest import Submitter
 from bot.services import Services
@@ -171,10 +172,13 @@ async def search_command(settings: Settings, args: argparse.Namespace) -> int:
 async def show_command(settings: Settings, args: argparse.Namespace) -> int:
     async with open_repository(settings) as repository:
         item = await repository.get(args.id, chat_id=args.chat)
+        versions = await other_versions(repository, item) if item is not None else []
     if item is None:
         complain(f"no item {args.id} in chat {args.chat}")
         return EXIT_FAILED
-    emit(args, item_json(item, with_text=True), card_text(item) + f"\n{item.text or ''}\n")
+    data = item_json(item, with_text=True) | {"story_id": item.story_id, "story_items": [v.id for v in versions]}
+    also = "".join(f"also: {line_text(v)}" for v in versions)
+    emit(args, data, card_text(item) + f"\n{item.text or ''}\n" + (f"\n{also}" if also else ""))
     return EXIT_OK
 
 

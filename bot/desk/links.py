@@ -31,6 +31,7 @@ from bot.clock import utc_now
 from bot.pipeline.errors import IngestError
 from bot.pipeline.ingest import Submitter
 from bot.pipeline.links import canonicalise
+from bot.pipeline.urlforms import article_key
 from storage.errors import StorageUnavailable
 from storage.models import DONE, FAILED, PENDING, DeferredLink, Item, LinkAllowance
 
@@ -175,7 +176,12 @@ async def _known(services: Services, chat_id: int, url: str) -> Item | None:
     if canonical is None:
         return None
     try:
-        return await services.repository.find_link(chat_id, canonical)
+        known = await services.repository.find_link(chat_id, canonical)
+        if known is not None and known.same_as is not None:  # another address of a stored article
+            return await services.repository.get(known.same_as) or known
+        if known is None and (key := article_key(canonical)):  # an AMP or www. form of one
+            return await services.repository.find_alias(chat_id, [key])
+        return known
     except StorageUnavailable:
         return None  # submitting it will hold it
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.clock import utc_now
+from bot.pipeline import minhash
 from bot.pipeline.errors import IngestError, InvalidUrl
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.links import canonicalise, domain_of
+from bot.pipeline.stories import DEFAULT_GROUPING, Grouping, group
 from bot.pipeline.tgpost import post_address, preview_url
+from bot.pipeline.urlforms import article_key, declared_addresses
 from bot.pipeline.workers import WorkerPool
 from storage.errors import StorageUnavailable
 from storage.models import FAILED, Item
@@ -55,9 +58,11 @@ class Ingestor:
     def __init__(
         self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int,
         telegram_preview_url: str = "https://t.me",
+        grouping: Grouping = DEFAULT_GROUPING,
     ) -> None:
         self.repository = repository
         self.telegram_preview_url = telegram_preview_url
+        self.grouping = grouping
         self.fetcher = fetcher
         self.workers = workers
         self._slots = asyncio.Semaphore(concurrency)
@@ -72,6 +77,10 @@ class Ingestor:
             raise InvalidUrl(f"not a web address: {url[:200]}")
         if (post := post_address(canonical)) is not None and not post.private:
             canonical = post.url  # t.me/s/..., telegram.me/... and ?single are one post
+        key = article_key(canonical)
+        known = await self.repository.find_alias(chat_id, [key] if key else [])
+        if known is not None and known.canonical_url != canonical:
+            return Submission(known, False)  # another form (AMP, www.) of an article the chat has
         item, is_new = await self.repository.add_link(
             chat_id,
             url,
@@ -83,6 +92,10 @@ class Ingestor:
             thread_id=submitter.thread_id,
             feed_id=submitter.feed_id,
         )
+        if is_new and key:
+            await self.repository.add_aliases(chat_id, item.id, [key])
+        if item.same_as is not None:  # set aside as another address of a stored article
+            item = await self.repository.get(item.same_as) or item
         return Submission(item, is_new)
 
     async def process(self, item: Item) -> Item:
@@ -125,7 +138,18 @@ class Ingestor:
             return await self.repository.mark_failed(
                 item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
             )
-        stored = await self.repository.mark_done(item.id, article, summary, final_url=final_url or page.final_url)
+        final = final_url or page.final_url
+        # a post's preview page names the preview's own address, not the post's: not an alias
+        declared = [] if final_url else await asyncio.to_thread(declared_addresses, page.body, page.final_url)
+        keys = [article_key(address) for address in (item.url, item.canonical_url, final, *declared)]
+        found = [key for key in keys if key]
+        same = await self.repository.find_alias(item.chat_id, found, other_than=item.id)
+        if same is not None and _same_text(same, article.title, article.text):
+            _log_outcome(item, clock, reason="same_article", detail=f"item {same.id}")
+            return await self.repository.merge_same_article(item.id, same, found)
+        stored = await self.repository.mark_done(item.id, article, summary, final_url=final)
+        await self.repository.add_aliases(item.chat_id, item.id, found)
+        stored = replace(stored, story_id=await group(self.repository, stored, self.grouping))
         _log_outcome(stored, clock)
         return stored
 
@@ -140,6 +164,16 @@ class Ingestor:
         if pending:
             log.info("resuming %d pending links", len(pending))
         return list(await asyncio.gather(*(self.process(item) for item in pending)))
+
+
+def _same_text(item: Item, title: str, text: str) -> bool:
+    """Whether a page read under a declared address is the stored item's article, not another
+    page that names the same canonical (a misconfigured site): their words mostly agree."""
+    if not item.text:
+        return True
+    mine = minhash.features(title, text)
+    theirs = minhash.features(item.title or "", item.text)
+    return len(mine & theirs) >= 0.5 * max(1, min(len(mine), len(theirs)))
 
 
 class _Stopwatch:

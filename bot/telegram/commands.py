@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from telegram import BotCommand, BotCommandScopeDefault, MessageEntity, Update
 from telegram.ext import Application
 
-from bot.telegram import handlers, links, monitoring, render
+from bot.telegram import handlers, links, monitoring, render, stories
 from bot.telegram.context import Context, WrongArguments, language_of, message_of, reply
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,18 @@ COMMANDS: tuple[Command, ...] = (
                    "before:YYYY-MM-DD"}),
     Command("item", handlers.item_command, {"uk": "картка матеріалу за номером", "en": "one item's card"},
             {"uk": "номер", "en": "number"}, {"uk": "напр. /item 12", "en": "e.g. /item 12"}),
+    Command("stories", stories.stories_command,
+            {"uk": "події за добу: скільки джерел про кожну", "en": "the last day's stories, by number of sources"}),
+    Command("link", stories.link_command,
+            {"uk": "об’єднати два матеріали в одну подію", "en": "join two items into one story"},
+            {"uk": "номер номер", "en": "number number"},
+            {"uk": "напр. /link 12 15 — №15 стане частиною події №12; вибір не змінюватиметься",
+             "en": "e.g. /link 12 15 puts #15 in #12's story; the choice sticks"}),
+    Command("unlink", stories.unlink_command,
+            {"uk": "вилучити матеріал з події", "en": "take an item out of its story"},
+            {"uk": "номер", "en": "number"},
+            {"uk": "напр. /unlink 15 — №15 стане окремою подією; вибір не змінюватиметься",
+             "en": "e.g. /unlink 15 makes #15 a story of its own; the choice sticks"}),
     Command("digest", handlers.digest_command, {"uk": "дайджест за сьогодні", "en": "today's digest"}),
     Command("schedule", handlers.schedule_command,
             {"uk": "щоденний дайджест: час і часовий пояс", "en": "the daily digest: time and time zone"},

@@ -17,6 +17,7 @@ from bot.desk.batches import next_cards
 from bot.desk.costs import permit_resummarize
 from bot.desk.digests import change_schedule, digest_now
 from bot.desk.links import forget_deferred, release_deferred, waiting_links
+from bot.desk.stories import collapse_search, other_versions
 from bot.export import ExportFormat, export_format, export_items
 from bot.services import Services
 from bot.telegram import digest_jobs, render
@@ -105,6 +106,7 @@ async def search_command(update: Update, context: Context, argument: str) -> Non
 async def search_page(context: Context, chat_id: int, query: str, offset: int, language: str
                       ) -> tuple[str, InlineKeyboardMarkup | None]:
     page = await services(context).repository.search(chat_id, query, limit=SEARCH_PAGE_SIZE, offset=offset)
+    shown, versions = await collapse_search(services(context).repository, page)
     token = _remember_search(context, query)
     buttons = []
     if offset > 0:
@@ -113,7 +115,7 @@ async def search_page(context: Context, chat_id: int, query: str, offset: int, l
     if page.has_next:
         buttons.append(InlineKeyboardButton(render.text("page_next", language),
                                             callback_data=f"search:{token}:{offset + SEARCH_PAGE_SIZE}"))
-    return render.search_results(page, language), InlineKeyboardMarkup([buttons]) if buttons else None
+    return render.search_results(shown, language, versions), InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 def _remember_search(context: Context, query: str) -> str:
@@ -199,7 +201,8 @@ async def item_command(update: Update, context: Context, argument: str) -> None:
     if item is None:
         await reply(message_of(update), render.text("not_found", language, id=number))
         return
-    await reply(message_of(update), render.card(item, language))
+    versions = await other_versions(services(context).repository, item)
+    await reply(message_of(update), render.card(item, language, versions=versions))
 
 
 async def digest_command(update: Update, context: Context, argument: str) -> None:

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.error import BadRequest, TelegramError
@@ -30,6 +31,7 @@ from telegram.ext import Application
 from bot.clock import utc_now
 from bot.desk.batches import items_in_open_batches, left_over_batches, open_batch
 from bot.desk.links import SubmitOutcome, process_links, release_held_links, resume_pending, submit_links
+from bot.desk.stories import story_note
 from bot.pipeline.ingest import Submitter
 from bot.pipeline.links import canonicalise, find_links
 from bot.services import Services
@@ -295,6 +297,16 @@ async def send_card(svc: Services, thread: Thread, item: Item, language: str, *,
     The model never holds the card up: after LLM_CARD_WAIT_SECONDS the card goes out with the
     extractive summary and is edited once the translation arrives.
     """
+    if item.same_as is not None:  # its page named an article the chat has: that one's card
+        original = await svc.repository.get(item.same_as)
+        if original is not None:
+            text = render.already_saved(original, language)
+            if edit_message is not None:
+                await edit(edit_message, text, lane=lane)
+            else:
+                await thread.answer(text, quote=False, lane=lane)
+            return
+    note = await story_note(svc.repository, item, ZoneInfo(svc.settings.default_timezone))
     translation = None
     if svc.summariser is not None and item.status == DONE:
         translation = asyncio.ensure_future(svc.translate(item, language=language))
@@ -302,12 +314,12 @@ async def send_card(svc: Services, thread: Thread, item: Item, language: str, *,
         if done:
             item, translation = translation.result(), None
     if edit_message is not None:
-        await edit(edit_message, render.card(item, language), lane=lane)
+        await edit(edit_message, render.card(item, language, note=note), lane=lane)
         shown = edit_message
     else:
-        shown = await thread.answer(render.card(item, language), quote=False, lane=lane)
+        shown = await thread.answer(render.card(item, language, note=note), quote=False, lane=lane)
     if translation is not None:
-        await edit(shown, render.card(await translation, language), lane=lane)
+        await edit(shown, render.card(await translation, language, note=note), lane=lane)
 
 
 async def retry_held_links(context: Context) -> None:

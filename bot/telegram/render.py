@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from bot.desk.costs import Permit, Refusal
 from bot.desk.digests import ScheduleAnswer
 from bot.desk.feeds import FollowOutcome
 from bot.desk.links import Fate, Released, SubmitOutcome
+from bot.desk.stories import LinkAnswer, LinkResult, StoryNote, Versions, collapse
 from bot.desk.watches import WatchAnswer
 from bot.pipeline.summarise import split_sentences
 from bot.telegram.texts import REASONS, TEXTS
@@ -38,6 +39,7 @@ from storage.models import (
     Stats,
     Watch,
 )
+from storage.stories import Story
 
 if TYPE_CHECKING:
     from bot.telegram.commands import Command
@@ -79,8 +81,10 @@ def _date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def card(item: Item, language: str) -> str:
-    """One stored item as the desk's brief: source and date, authors, titles, summary, link."""
+def card(item: Item, language: str, *, note: StoryNote | None = None, versions: Sequence[Item] = ()) -> str:
+    """One stored item as the desk's brief: source and date, authors, titles, summary, link. With
+    `note` (its story had other sources already) the note stands instead of the summary; with
+    `versions`, the other versions of its story are listed (/item)."""
     if item.status != DONE:
         return failure(item.url, item.failure_reason or "", language, detail=item.failure_detail)
     when = _date(item.display_date)
@@ -94,10 +98,20 @@ def card(item: Item, language: str) -> str:
         lines.append(f"<b>{_e(_clip(item.title_translated, TITLE_LIMIT))}</b>")
     summary = item.summary_translated if item.translation_language == language and item.summary_translated \
         else item.summary_extractive
-    if summary:
+    if note is not None:
+        lines.append("")
+        lines.append("🔁 " + story_note(note, language))
+    elif summary:
         lines.append("")
         lines.append(_e(_clip(summary, SUMMARY_LIMIT)))
     lines.extend(coverage_lines(item, language))
+    if versions:
+        lines.append("")
+        lines.append(text("story_versions", language))
+        lines.extend(f"• {TEXTS.get(language, TEXTS['en'])['id']}{other.id} · {_e(_clip(other.source, 60))} · "
+                     f"{_date(other.display_date)}" for other in versions[:10])
+        if len(versions) > 10:
+            lines.append(f"… +{len(versions) - 10}")
     if item.from_feed:
         lines.append("")
         lines.append(text("from_feed", language))
@@ -129,6 +143,48 @@ def pages(count: int, language: str) -> str:
     if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
         return f"{count} сторінки"
     return f"{count} сторінок"
+def ordinal(number: int, language: str) -> str:
+    """3 -> "3rd" in English; in Ukrainian the text carries the ending."""
+    if language == "uk":
+        return str(number)
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def story_note(note: StoryNote, language: str) -> str:
+    """"3rd source on this story, first: Reuters 09:14 (#12)"."""
+    return text("story_note", language, position=ordinal(note.position, language), first=_clip(note.first.source, 60),
+                time=note.first_at.strftime("%H:%M" if note.same_day else "%d.%m %H:%M"),
+                first_id=note.first.id)
+
+
+def stories(found: Sequence[Story], language: str, zone: tzinfo) -> list[str]:
+    """/stories: the last day's stories, most sources first, each with its first report."""
+    if not found:
+        return [text("stories_empty", language)]
+    lines = [f"<b>{text('stories_header', language, count=len(found))}</b>"]
+    for story in found[:30]:
+        first = story.first
+        lines.append("")
+        lines.append(item_line(first, language))
+        lines.append(text("stories_line", language, sources=len(story.sources), items=len(story.items),
+                          first=_clip(first.source, 60), time=first.submitted_at.astimezone(zone).strftime("%H:%M")))
+        others = [s for s in story.sources if s != first.source]
+        if others:
+            lines.append(text("story_also", language, sources=_clip(", ".join(others), 300)))
+    return split_lines(lines)
+
+
+def link_answer(answer: LinkAnswer, language: str, *, first: int, second: int | None = None) -> str:
+    """The answer to /link and /unlink."""
+    result = answer.result
+    if result in (LinkResult.NOT_FOUND, LinkResult.NOT_STORED):
+        return text(f"link_{result}", language, id=answer.missing)
+    if result == LinkResult.UNLINKED:
+        return text("unlink_done", language, id=first)
+    if result == LinkResult.ALONE:
+        return text("unlink_alone", language, id=first)
+    return text(f"link_{result}", language, first=first, second=second)
 
 
 def already_saved(item: Item, language: str) -> str:
@@ -177,8 +233,9 @@ def latest(items: Sequence[Item], language: str) -> list[str]:
                            *(item_line(item, language) for item in items)])
 
 
-def search_results(page: SearchPage, language: str) -> str:
-    """One page of search results with highlighted snippets; fits one message."""
+def search_results(page: SearchPage, language: str, versions: Mapping[int, int] | None = None) -> str:
+    """One page of search results with highlighted snippets; fits one message. `versions`: for a
+    hit whose story has other versions, how many ("+2 versions")."""
     if not page.hits:
         return text("search_too_broad" if page.too_broad else "search_empty", language, query=_clip(page.query, 200))
     total = f"{page.total:,}+".replace(",", "\u202f") if page.more else page.total
@@ -188,7 +245,9 @@ def search_results(page: SearchPage, language: str) -> str:
     if page.terms_dropped:
         blocks.append(f"<i>{text('search_terms_dropped', language, kept=MAX_TERMS, dropped=page.terms_dropped)}</i>")
     for hit in page.hits:
-        blocks.append(f"{item_line(hit.item, language)}\n{_snippet(hit.snippet)}")
+        more = (versions or {}).get(hit.item.id)
+        extra = f" <i>{text('search_versions', language, count=more)}</i>" if more else ""
+        blocks.append(f"{item_line(hit.item, language)}{extra}\n{_snippet(hit.snippet)}")
     return split_messages(blocks)[0]
 
 
@@ -253,15 +312,17 @@ def digest(items: Sequence[Item], day: date, language: str, *, sentences: int = 
     between items; a source continued in the next message repeats its name."""
     if not items:
         return [text("digest_empty", language, date=_date(day))]
-    groups: dict[str, list[Item]] = {}
-    for item in sorted(items, key=lambda i: (i.submitted_at, i.id), reverse=True):
-        groups.setdefault(item.source, []).append(item)
+    groups: dict[str, list[Versions]] = {}
+    for shown in collapse(sorted(items, key=lambda i: (i.submitted_at, i.id), reverse=True)):
+        groups.setdefault(shown.item.source, []).append(shown)
     messages: list[str] = []
     current = text("digest_header", language, date=_date(day), items=len(items), sources=len(groups))
     for source, group in groups.items():
         name = f"<b>{_e(_clip(source, 100))}</b>"
         for position, item in enumerate(group):
-            entry = _digest_entry(item, language, sentences)
+            entry = _digest_entry(item.item, language, sentences)
+            if item.also:
+                entry += "\n" + text("story_also", language, sources=_clip(", ".join(item.also), 300))
             block = f"{name}\n\n{entry}" if position == 0 else entry
             if _length(f"{current}\n\n{block}") <= limit:
                 current = f"{current}\n\n{block}"
