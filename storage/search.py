@@ -29,6 +29,7 @@ from storage.models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SearchPage
 from storage.readers import Interrupted, Reader
 from storage.tokens import TOKEN as _TOKEN
 from storage.tokens import fold
+from storage.tokens import words as words_of
 
 CANDIDATES = 1000
 """Matches counted at most; a desk reads the first pages, never the thousandth hit."""
@@ -42,6 +43,11 @@ SEARCH_BUDGET = 1.0
 """Seconds one search may take in all; then it answers with what it has, or "too broad"."""
 PREFIX_WORDS = 64
 """Dictionary words a search's prefix terms stand for, shared among its prefixes."""
+BM25_SHARE = 0.05
+"""A query with a word in more than this share of the archive is ranked by its titles, not bm25:
+FTS5's bm25 weighs each phrase by counting its matches in the whole archive (30-50 ms for `the`
+or a phrase of common words at 1,000,000 items), and such a word tells the documents apart
+little anyway."""
 SMALL_CHAT = 0.25
 """A chat with less than this share of the archive's items is searched through its tag."""
 SEARCH_WEIGHTS = "10.0, 8.0, 3.0, 1.0, 2.0, 2.0, 0.0"  # titles far above the summary and the body
@@ -78,6 +84,10 @@ class _Plan:
             return words.get(term)  # None: FTS5's own prefix query
 
         self.positive = parsed.expression(expand)
+        positive_terms = [term for group in parsed.groups for term in group]
+        self.words = words_of([term.text for term in positive_terms if not term.prefix])
+        self.stems = words_of([term.text for term in positive_terms if term.prefix])
+        self.by_title = False
         excluded = parsed.exclusion(expand)
         chat_tag = f'search_tags : "0c{chat_id}"'.replace("-", "m")
         match = self.positive
@@ -119,7 +129,13 @@ class _Plan:
         counts = await reader.fetchall(
             "SELECT sum(n) FILTER (WHERE chat_id = ?), sum(n) FROM chat_counts WHERE status = 'done'", (chat_id,))
         mine, everyone = (counts[0][0] or 0, counts[0][1] or 0) if counts else (0, 0)
-        return cls(chat_id, parsed, words, small_chat=mine < SMALL_CHAT * everyone)
+        plan = cls(chat_id, parsed, words, small_chat=mine < SMALL_CHAT * everyone)
+        looked_up = list(plan.words | {word for expansion in words.values() for word in expansion})
+        if looked_up:
+            marks = ", ".join("?" * len(looked_up))
+            rows = await reader.fetchall(f"SELECT max(docs) FROM search_terms WHERE term IN ({marks})", looked_up)
+            plan.by_title = (rows[0][0] or 0) > BM25_SHARE * everyone
+        return plan
 
     async def candidates(self, reader: Reader, *, want: int) -> tuple[list[int], bool]:
         """The newest matching ids, newest first, up to CANDIDATES + 1; and whether more exist
@@ -171,21 +187,37 @@ class _Plan:
         return found[:CANDIDATES], len(found) > CANDIDATES
 
     async def rank(self, reader: Reader, found: list[int]) -> list[int]:
-        """The newest RANKED candidates best first (bm25 is lower for better; the newest first
-        among equals), then the rest newest first."""
+        """The newest RANKED candidates best first, the newest first among equals; then the rest
+        newest first."""
         if self.positive is None:
             return found
         head, tail = found[:RANKED], found[RANKED:]
         try:
-            rows = await reader.fetchall(
-                f"""SELECT rowid, bm25(items_fts, {SEARCH_WEIGHTS}) FROM items_fts
-                    WHERE items_fts MATCH ? AND rowid >= ? AND rowid <= ? ORDER BY rowid DESC""",
-                (self.ranking, min(head), max(head)),
-            )
+            scores = await (self._title_scores(reader, head) if self.by_title else self._bm25(reader, head))
         except Interrupted:
             return found  # out of time: newest first
-        scores = {row[0]: row[1] for row in rows}
         return sorted(head, key=lambda item_id: (scores.get(item_id, 0.0), -item_id)) + tail
+
+    async def _bm25(self, reader: Reader, head: list[int]) -> dict[int, float]:
+        """bm25 (lower is better), in one walk of the candidates' rowid range."""
+        rows = await reader.fetchall(
+            f"""SELECT rowid, bm25(items_fts, {SEARCH_WEIGHTS}) FROM items_fts
+                WHERE items_fts MATCH ? AND rowid >= ? AND rowid <= ? ORDER BY rowid DESC""",
+            (self.ranking, min(head), max(head)),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def _title_scores(self, reader: Reader, head: list[int]) -> dict[int, float]:
+        """For queries of very common words: the query's words found in the title (×10) and the
+        translated title (×8), negated so that lower is better like bm25."""
+        marks = ", ".join("?" * len(head))
+        rows = await reader.fetchall(f"SELECT id, title, title_translated FROM items WHERE id IN ({marks})", head)
+        return {row[0]: -(10 * self._found_in(row[1]) + 8 * self._found_in(row[2])) for row in rows}
+
+    def _found_in(self, title: str | None) -> int:
+        present = words_of([title])
+        return sum(1 for word in self.words if word in present) + sum(
+            1 for stem in self.stems if any(token.startswith(stem) for token in present))
 
     async def hits(self, reader: Reader, ids: list[int]) -> tuple[SearchHit, ...]:
         marks = ", ".join("?" * len(ids))

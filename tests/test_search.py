@@ -19,12 +19,13 @@ from storage.tokens import words
 from tests.test_repository import CHAT, store
 
 
-async def test_a_title_match_outranks_a_body_mention_among_recent_items(repository: Repository) -> None:
+@pytest.mark.parametrize("others", [5, 60])  # grain in 2 of 7 items: ranked by titles; of 62: by bm25
+async def test_a_title_match_outranks_a_body_mention_among_recent_items(repository: Repository, others: int) -> None:
     body = await store(repository, "https://e.com/body", title="Weather report",
                        text="Rain is expected. The grain harvest is mentioned once here. Winds from the west.")
     title = await store(repository, "https://e.com/title", title="Grain exports resume",
                         text="Ships left the ports on Monday with wheat and maize.")
-    for n in range(5):
+    for n in range(others):
         await store(repository, f"https://e.com/filler{n}", title=f"Other news {n}", text="Nothing of interest.")
     page = await repository.search(CHAT, "grain", limit=5)
     assert [hit.item.id for hit in page.hits] == [title.id, body.id]
