@@ -88,6 +88,7 @@ class _Plan:
         self.words = words_of([term.text for term in positive_terms if not term.prefix])
         self.stems = words_of([term.text for term in positive_terms if term.prefix])
         self.by_title = False
+        self.one_window = False
         excluded = parsed.exclusion(expand)
         chat_tag = f'search_tags : "0c{chat_id}"'.replace("-", "m")
         match = self.positive
@@ -134,7 +135,10 @@ class _Plan:
         if looked_up:
             marks = ", ".join("?" * len(looked_up))
             rows = await reader.fetchall(f"SELECT max(docs) FROM search_terms WHERE term IN ({marks})", looked_up)
-            plan.by_title = (rows[0][0] or 0) > BM25_SHARE * everyone
+            most = rows[0][0] or 0
+            plan.by_title = most > BM25_SHARE * everyone
+            # every word is in fewer items than a walk collects: one walk over everything
+            plan.one_window = not words and 0 < most <= CANDIDATES
         return plan
 
     async def candidates(self, reader: Reader, *, want: int) -> tuple[list[int], bool]:
@@ -149,6 +153,8 @@ class _Plan:
         try:
             rows = await reader.fetchall("SELECT max(id) FROM items")
             high = rows[0][0] or 0
+            if self.one_window:
+                window = high
             while high > 0 and len(found) <= CANDIDATES:
                 low = max(0, high - window)
                 rows = await reader.fetchall(
