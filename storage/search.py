@@ -43,6 +43,9 @@ SEARCH_BUDGET = 1.0
 """Seconds one search may take in all; then it answers with what it has, or "too broad"."""
 PREFIX_WORDS = 64
 """Dictionary words a search's prefix terms stand for, shared among its prefixes."""
+PREFIX_SCAN = 2000
+"""Dictionary words (in alphabetical order) a search looks through for its prefixes' most common
+words, shared among its prefixes: twelve prefixes cost what one does."""
 BM25_SHARE = 0.05
 """A query with a word in more than this share of the archive is ranked by its titles, not bm25:
 FTS5's bm25 weighs each phrase by counting its matches in the whole archive (30-50 ms for `the`
@@ -122,9 +125,9 @@ class _Plan:
                 continue  # "foo-ba*" is the phrase "foo" "ba*": left to FTS5
             stem = fold(stems[0])
             rows = await reader.fetchall(
-                """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT 2000)
+                """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT ?)
                    ORDER BY docs DESC LIMIT ?""",
-                (stem, stem + "\U0010ffff", share),
+                (stem, stem + "\U0010ffff", max(200, PREFIX_SCAN // len(prefixes)), share),
             )
             words[term] = [row[0] for row in rows]
         counts = await reader.fetchall(
