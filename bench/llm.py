@@ -22,8 +22,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.pipeline.briefs import build_messages, check_brief  # noqa: E402
 from bot.pipeline.models import Article  # noqa: E402
-from bot.pipeline.summarise_llm import LlmSummariser, TokenBudget, build_messages, check_brief  # noqa: E402
+from bot.pipeline.summarise_llm import LlmSummariser, TokenBudget  # noqa: E402
 from storage.repository import Repository  # noqa: E402
 from tests.support.articles import ENGLISH_PARAGRAPHS  # noqa: E402
 from tests.support.llmserver import LlmServer  # noqa: E402

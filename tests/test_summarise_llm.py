@@ -16,17 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
+from bot.pipeline.briefs import InvalidReply, check_brief, clip_text, is_in_language
 from bot.pipeline.models import Article
 from bot.pipeline.summarise import split_sentences, summarise_extractive
-from bot.pipeline.summarise_llm import (
-    InvalidReply,
-    LlmSummariser,
-    TokenBudget,
-    check_brief,
-    clip_text,
-    is_in_language,
-    utc_today,
-)
+from bot.pipeline.summarise_llm import LlmSummariser, TokenBudget, utc_today
 from bot.pipeline.translate import translate_item
 from storage.models import Item
 from storage.repository import Repository

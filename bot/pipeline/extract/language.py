@@ -1,6 +1,6 @@
 """The language: the page's declared one, unless a small detector plainly reads another in the text;
 and the one count of a text's letters by script (`count_letters`), which the detector and the
-language-model summariser's reply check (summarise_llm.is_in_language) both judge by.
+language-model summariser's reply check (briefs.is_in_language) both judge by.
 
 The detector tells English, Ukrainian and Russian apart by their letters and common words, and a
 few other Latin-script languages by their common words.
