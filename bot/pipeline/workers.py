@@ -222,46 +222,32 @@ class WorkerPool:
         self, body: bytes, url: str, encoding: str | None, *, fetched_on: date | None = None
     ) -> tuple[Article, str]:
         """The article and its extractive summary; ExtractTimeout when the page is too costly."""
-        future = await self._schedule(analyse_page, (body, url, encoding, fetched_on))
-        try:
-            return await asyncio.wrap_future(future)
-        except FutureTimeout:
-            raise ExtractTimeout(
-                f"extraction took longer than {self._timeout:g} s and was stopped"
-            ) from None
-        except MemoryError:
-            raise ExtractTimeout("extraction needed too much memory and was stopped") from None
-        except ProcessExpired as error:
-            raise ExtractTimeout(f"extraction was stopped ({error})") from None
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
+        return await self._costly(analyse_page, (body, url, encoding, fetched_on), "extraction", ExtractTimeout)
 
     async def analyse_post(
         self, body: bytes, final_url: str, encoding: str | None, post: PostAddress
     ) -> tuple[Article, str]:
         """A Telegram channel post read from its preview page, and its extractive summary."""
-        future = await self._schedule(analyse_post, (body, final_url, encoding, post))
-        try:
-            return await asyncio.wrap_future(future)
-        except FutureTimeout:
-            raise ExtractTimeout(f"reading the post took longer than {self._timeout:g} s and was stopped") from None
-        except (MemoryError, ProcessExpired) as error:
-            raise ExtractTimeout(f"reading the post was stopped ({type(error).__name__})") from None
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
+        return await self._costly(analyse_post, (body, final_url, encoding, post), "reading the post", ExtractTimeout)
 
     async def read_feed(self, body: bytes, url: str, content_type: str) -> Document:
         """A fetched feed address read in a worker (a large feed takes seconds of CPU); FeedTooCostly
         when it passes the deadline or the memory limit."""
-        future = await self._schedule(read_document, (body, url, content_type))
+        return await self._costly(read_document, (body, url, content_type), "reading the feed", FeedTooCostly)
+
+    async def _costly(self, function: Callable[..., T], args: tuple[Any, ...], what: str,
+                      failure: type[Exception]) -> T:
+        """`function(*args)` in a worker; `failure`, naming `what`, when it passes the deadline or
+        the memory limit (the worker is then replaced)."""
+        future = await self._schedule(function, args)
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
-            raise FeedTooCostly(f"reading the feed took longer than {self._timeout:g} s") from None
-        except (MemoryError, ProcessExpired) as error:
-            raise FeedTooCostly(f"reading the feed was stopped ({type(error).__name__})") from None
+            raise failure(f"{what} took longer than {self._timeout:g} s and was stopped") from None
+        except MemoryError:
+            raise failure(f"{what} needed too much memory and was stopped") from None
+        except ProcessExpired as error:
+            raise failure(f"{what} was stopped ({error})") from None
         except asyncio.CancelledError:
             future.cancel()
             raise
