@@ -25,7 +25,8 @@ from storage.models import DONE, Item
 EXPORT_FIELDS = ("id", "url", "canonical_url", "status", "failure_reason", "title", "title_translated",
                  "authors", "site_name", "published_date", "language", "summary", "summary_language",
                  "summary_source", "submitted_by", "submitted_by_name", "submitted_at", "fetched_at", "feed_id",
-                 "from_feed", "content_kind", "access", "page_count", "published_at", "post_links")
+                 "from_feed", "content_kind", "access", "page_count", "published_at", "post_links",
+                 "story_id")
 
 
 def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
@@ -63,6 +64,7 @@ def item_json(item: Item, *, with_text: bool = False) -> dict[str, Any]:
         "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None,
         "text_hash": item.text_hash,
         "feed_id": item.feed_id,
+        "story_id": item.story_id,
         "from_feed": item.from_feed,
         "watches": list(item.watch_ids),
         "content_kind": item.content_kind,

@@ -31,6 +31,8 @@ def test_stories_link_and_unlink(tmp_path: Path, web: WebServer) -> None:
 
     shown = json.loads(newsdesk(tmp_path, "show", str(ids[1]), "--json", CHAT).stdout)
     assert shown["story_id"] == found[0]["id"] and shown["story_items"] == [ids[0], ids[2]]
+    exported = [json.loads(line) for line in newsdesk(tmp_path, "export", "--format", "jsonl", CHAT).stdout.splitlines()]
+    assert [item["story_id"] for item in exported] == [found[0]["id"]] * 3 + [found[1]["id"]]
 
     assert newsdesk(tmp_path, "unlink", str(ids[2]), CHAT).returncode == 0
     assert json.loads(newsdesk(tmp_path, "show", str(ids[2]), "--json", CHAT).stdout)["story_items"] == []

@@ -176,7 +176,7 @@ async def show_command(settings: Settings, args: argparse.Namespace) -> int:
     if item is None:
         complain(f"no item {args.id} in chat {args.chat}")
         return EXIT_FAILED
-    data = item_json(item, with_text=True) | {"story_id": item.story_id, "story_items": [v.id for v in versions]}
+    data = item_json(item, with_text=True) | {"story_items": [v.id for v in versions]}
     also = "".join(f"also: {line_text(v)}" for v in versions)
     emit(args, data, card_text(item) + f"\n{item.text or ''}\n" + (f"\n{also}" if also else ""))
     return EXIT_OK
