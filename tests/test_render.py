@@ -326,3 +326,10 @@ def test_new_reasons_have_words_in_both_languages(reason: str) -> None:
         assert words in visible(render.stats(Stats(0, 0, 1, 0, 0, (), ((reason, 1),)), language))
     assert render.REASONS["en"]["pdf_no_text"] == "a scanned PDF with no text layer"
     assert render.REASONS["en"]["paywall"] == "paywall: no article text visible"
+
+
+def test_a_batch_names_the_stored_item_for_another_address_of_it() -> None:
+    merged = _done(status="failed", failure_reason="same_article", same_as=12, url="https://amp.e.com/a")
+    assert "already saved as #12" in visible(render.batch_line(merged, "en"))
+    assert "вже збережено як №12" in visible(render.batch_line(merged, "uk"))
+    parse_html(render.batch_line(merged, "en"))  # valid Telegram HTML

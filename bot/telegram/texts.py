@@ -31,6 +31,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "latest_header": "Останні матеріали",
         "search_empty": "Нічого не знайдено за запитом «{query}».",
         "search_too_broad": "Запит «{query}» надто широкий: пошук не встиг. Додайте ще слово.",
+        "batch_same_article": "вже збережено як №{id} (та сама стаття під іншою адресою)",
         "search_newest_only": ("Показано найкраще серед найновіших збігів; щоб побачити давніші, "
                                "уточніть запит (наприклад, before:2026-01-31)."),
         "search_header": "Знайдено {total} за запитом «{query}»",
@@ -175,6 +176,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "latest_header": "Latest items",
         "search_empty": "Nothing found for “{query}”.",
         "search_too_broad": "“{query}” is too broad to search in time: add a word.",
+        "batch_same_article": "already saved as #{id} (the same article under another address)",
         "search_newest_only": ("The best of the newest matches are shown; to reach older ones, "
                                "narrow the query (before:2026-01-31, say)."),
         "search_header": "{total} found for “{query}”",

@@ -92,6 +92,9 @@ def batch_line(item: Item, language: str) -> str:
                       else item.title or item.url, 100)
         number = f"{TEXTS.get(language, TEXTS['en'])['id']}{item.id}"
         return f"✅ {number} <a href=\"{_e(item.canonical_url)}\">{_e(title)}</a> · {_e(_clip(item.source, 40))}"
+    if item.status == FAILED and item.failure_reason == "same_article" and item.same_as:
+        # another address of an article the chat has: not a failure, the stored item is named
+        return f"🔁 {_e(_clip(item.url, 80))} — {text('batch_same_article', language, id=item.same_as)}"
     if item.status == FAILED:
         reason = REASONS.get(language, REASONS["en"]).get(item.failure_reason or "") or _clip(
             item.failure_detail or item.failure_reason or "?", 100)
