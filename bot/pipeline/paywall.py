@@ -136,15 +136,45 @@ def _markers(tree: HtmlElement) -> tuple[str, ...]:
 
 def _prompt(tree: HtmlElement) -> str | None:
     body = tree.find("body")
-    if body is None:
+    candidates = _stem_blocks(body) if body is not None else set()
+    if body is None or not candidates:
         return None
     for element in body.xpath(_BLOCKS)[:20_000]:
+        if element not in candidates:
+            continue
         if element.getparent() is not None and element.getparent().tag in ("script", "style", "noscript", "template"):
             continue
         block = " ".join(element.text_content().split())
         if is_prompt(block):
             return block
     return None
+
+
+_STEMS = ("subscri", "sign up", "sign in", "log in", "register", "have an account",
+          "передплат", "підпиш", "підписк", "підписник", "оформ", "увійд", "зареєстр", "авториз",
+          "подпиш", "подпис", "войд", "зарегистр")
+"""Words without which no prompt matches (each of _PROMPT's patterns needs one of them)."""
+
+
+def _stem_blocks(body: HtmlElement) -> set[HtmlElement]:
+    """The elements whose own text holds one of the prompt's necessary words, with their
+    ancestors: the only blocks a prompt can be in. Most pages have none (one look at the whole
+    text), and the rest are spared reading the text of every block of the page."""
+    if not any(stem in body.text_content().lower() for stem in _STEMS):
+        return set()
+    found: set[HtmlElement] = set()
+    for element in body.iter():
+        own = ((element.text or "") + " " + (element.tail or "")).lower()
+        if not any(stem in own for stem in _STEMS):
+            continue
+        holders = [element] if element.text and any(stem in element.text.lower() for stem in _STEMS) else []
+        if element.tail and any(stem in element.tail.lower() for stem in _STEMS):
+            holders.append(element.getparent())
+        for holder in holders:
+            while holder is not None and holder not in found:
+                found.add(holder)
+                holder = holder.getparent()
+    return found
 
 
 def _without_prompt(text: str) -> str:
