@@ -12,6 +12,7 @@ import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,6 +40,14 @@ def instant(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+@dataclass(frozen=True)
+class Ran:
+    """What a statement did: the rows it changed, the last row it inserted."""
+
+    rowcount: int
+    lastrowid: int | None
+
+
 class Store:
     """One open SQLite connection and the clock the rows are stamped with."""
 
@@ -60,11 +69,24 @@ class Store:
             async with self._readers.reading(budget) as reader:
                 yield reader
 
+    async def _run(self, sql: str, params: Iterable[Any] = ()) -> Ran:
+        """Run one statement, without committing. Its cursor is closed on the database's thread:
+        a cursor left to the garbage collector resets its statement from the event loop's thread,
+        and SQLite's statement cache may have handed that statement to another cursor meanwhile
+        ("bad parameter or other API misuse", seen with concurrent ingests)."""
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return Ran(cursor.rowcount, cursor.lastrowid)
+
+    async def _run_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> Ran:
+        """Run one statement for each of `rows`, without committing; its cursor closed as `_run`'s."""
+        async with self._db.executemany(sql, rows) as cursor:
+            return Ran(cursor.rowcount, cursor.lastrowid)
+
     async def _write_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         """Run one statement for each of `rows` and commit them together."""
         with unavailable_on_fault():
             try:
-                await self._db.executemany(sql, rows)
+                await self._run_many(sql, rows)
                 await self._db.commit()
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -96,13 +118,13 @@ class Store:
         """Run one statement and commit it; the number of rows it changed."""
         with unavailable_on_fault():
             try:
-                cursor = await self._db.execute(sql, tuple(params))
+                ran = await self._run(sql, params)
                 await self._db.commit()
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     await self._db.rollback()
                 raise
-            return cursor.rowcount
+            return ran.rowcount
 
     async def _items(self, sql: str, params: Iterable[Any] = ()) -> list[Item]:
         return [item_of(row) for row in await self._fetchall(sql, params)]

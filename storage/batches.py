@@ -23,12 +23,12 @@ class BatchStore(Store):
         now = self._now()
         with unavailable_on_fault():
             try:
-                cursor = await self._db.execute(
+                cursor = await self._run(
                     """INSERT INTO batches (chat_id, thread_id, reply_to, cards_shown, created_at)
                        VALUES (?, ?, ?, ?, ?)""",
                     (chat_id, thread_id, reply_to, cards_shown, now))
                 batch_id = cursor.lastrowid
-                await self._db.executemany(
+                await self._run_many(
                     "INSERT INTO batch_items (batch_id, item_id, position) VALUES (?, ?, ?)",
                     [(batch_id, item_id, position) for position, item_id in enumerate(item_ids)])
                 await self._db.commit()

@@ -38,13 +38,13 @@ class LoadStore(Store):
             dictionary.update(words(row.search_texts))
         with unavailable_on_fault():
             try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                cursor = await self._db.executemany(
+                await self._run("BEGIN IMMEDIATE")
+                cursor = await self._run_many(
                     f"INSERT INTO items ({names}) VALUES ({marks}) ON CONFLICT (chat_id, canonical_url) DO NOTHING",
                     [row.values for row in rows],
                 )
                 added = cursor.rowcount  # rows inserted by the statement itself, not by its triggers
-                await self._db.executemany(
+                await self._run_many(
                     """INSERT INTO search_terms (term, docs) VALUES (?, ?)
                        ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs""",
                     dictionary.items(),

@@ -66,7 +66,7 @@ class StoryStore(Store):
         if not rows:
             return
         with unavailable_on_fault():
-            await self._db.executemany(
+            await self._run_many(
                 "INSERT INTO url_aliases (chat_id, key, item_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
             await self._db.commit()
 
@@ -90,12 +90,12 @@ class StoryStore(Store):
         'same_article', same_as) and its address keys point to `into`; the item set aside."""
         now = self._now()
         with unavailable_on_fault():
-            await self._db.execute(
+            await self._run(
                 """UPDATE items SET status = 'failed', failure_reason = 'same_article',
                        failure_detail = ?, same_as = ?, updated_at = ? WHERE id = ?""",
                 (f"the same article as item {into.id}", into.id, now, item_id))
-            await self._db.execute("UPDATE url_aliases SET item_id = ? WHERE item_id = ?", (into.id, item_id))
-            await self._db.executemany(
+            await self._run("UPDATE url_aliases SET item_id = ? WHERE item_id = ?", (into.id, item_id))
+            await self._run_many(
                 "INSERT INTO url_aliases (chat_id, key, item_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(into.chat_id, key, into.id) for key in dict.fromkeys(keys) if key])
             await self._db.commit()
@@ -106,11 +106,11 @@ class StoryStore(Store):
         rows = [(item.id, s.kind, s.language, s.packed) for s in signatures]
         bands = {(item.chat_id, bucket, iso(item.submitted_at), item.id) for s in signatures for bucket in s.buckets}
         with unavailable_on_fault():
-            await self._db.execute("DELETE FROM story_signatures WHERE item_id = ?", (item.id,))
-            await self._db.execute("DELETE FROM story_bands WHERE item_id = ?", (item.id,))
-            await self._db.executemany(
+            await self._run("DELETE FROM story_signatures WHERE item_id = ?", (item.id,))
+            await self._run("DELETE FROM story_bands WHERE item_id = ?", (item.id,))
+            await self._run_many(
                 "INSERT INTO story_signatures (item_id, kind, language, signature) VALUES (?, ?, ?, ?)", rows)
-            await self._db.executemany(
+            await self._run_many(
                 "INSERT OR IGNORE INTO story_bands (chat_id, bucket, submitted_at, item_id) VALUES (?, ?, ?, ?)",
                 sorted(bands))
             await self._db.commit()
@@ -147,13 +147,13 @@ class StoryStore(Store):
                 row = await self._fetchone("SELECT chat_id FROM items WHERE id = ?", (item_id,))
                 if row is None:
                     raise LookupError(f"item {item_id} does not exist")
-                cursor = await self._db.execute(
+                cursor = await self._run(
                     "INSERT INTO stories (chat_id, created_at, updated_at) VALUES (?, ?, ?)", (row[0], now, now))
                 story_id = cursor.lastrowid
                 assert story_id is not None
             else:
-                await self._db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", (now, story_id))
-            await self._db.execute("UPDATE items SET story_id = ?, story_pinned = max(story_pinned, ?) WHERE id = ?",
+                await self._run("UPDATE stories SET updated_at = ? WHERE id = ?", (now, story_id))
+            await self._run("UPDATE items SET story_id = ?, story_pinned = max(story_pinned, ?) WHERE id = ?",
                                    (story_id, int(pinned), item_id))
             await self._db.commit()
         return story_id

@@ -1,3 +1,5 @@
+import asyncio
+import struct
 from datetime import date
 from pathlib import Path
 
@@ -6,6 +8,7 @@ import pytest
 from bot.pipeline.models import Article
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START
 from storage.repository import Repository
+from storage.stories import Signature
 
 CHAT = -1001234
 
@@ -170,3 +173,20 @@ async def test_llm_usage_is_counted_per_day(repository: Repository) -> None:
     await repository.add_llm_tokens(day, 120)
     assert await repository.add_llm_tokens(day, 30) == 150
     assert await repository.llm_tokens_used(date(2026, 11, 30)) == 0
+
+
+async def test_many_concurrent_writes_of_the_same_statements(repository: Repository) -> None:
+    """Ingests run concurrently and write with the same statements: a cursor left to the garbage
+    collector once reset its statement from the wrong thread while another cursor used it
+    (sqlite3.InterfaceError "bad parameter or other API misuse" after a few hundred links)."""
+    items = [(await repository.add_link(CHAT, f"https://e.com/{n}", f"https://e.com/{n}"))[0] for n in range(400)]
+
+    async def one(n: int) -> None:
+        item = items[n]
+        await repository.mark_done(item.id, Article(title=f"Title {n}", text=f"Words {n} and more words."), "S",
+                                   final_url=item.url)
+        signature = Signature("text", "en", struct.pack("<128I", *range(128)), tuple(range(n, n + 32)))
+        await repository.save_signatures(item, [signature])
+
+    await asyncio.gather(*(one(n) for n in range(len(items))))
+    assert (await repository.stats(CHAT)).items == 400
