@@ -55,9 +55,6 @@ class Reader:
                     raise Interrupted from error
                 raise
 
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
 
 class Readers:
     """A small pool of read connections to one database file."""

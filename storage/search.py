@@ -27,8 +27,7 @@ from storage.base import Store, item_of
 from storage.fts import ParsedQuery, Term, parse_query
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SearchPage
 from storage.readers import Interrupted, Reader
-from storage.tokens import TOKEN as _TOKEN
-from storage.tokens import fold
+from storage.tokens import TOKEN, fold
 from storage.tokens import words as words_of
 
 CANDIDATES = 1000
@@ -120,10 +119,10 @@ class _Plan:
         words: dict[Term, list[str]] = {}
         for term in prefixes:
             share = max(4, PREFIX_WORDS // len(prefixes))
-            stems = _TOKEN.findall(term.text)
-            if len(stems) != 1:
+            tokens = TOKEN.findall(term.text)
+            if len(tokens) != 1:
                 continue  # "foo-ba*" is the phrase "foo" "ba*": left to FTS5
-            stem = fold(stems[0])
+            stem = fold(tokens[0])
             rows = await reader.fetchall(
                 """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT ?)
                    ORDER BY docs DESC LIMIT ?""",

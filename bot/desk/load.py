@@ -23,6 +23,7 @@ from typing import Any
 from bot.clock import utc_now
 from bot.config import LOCAL_CHAT
 from bot.pipeline.links import canonicalise, domain_of
+from storage.base import iso
 from storage.loads import LoadRow
 from storage.repository import Repository
 
@@ -138,7 +139,7 @@ async def load_items(repository: Repository, chat_id: int | None, lines: Iterabl
 
 async def _load(repository: Repository, chat_id: int | None, lines: Iterable[str], report: LoadReport,
                 progress: Callable[[LoadReport], None] | None) -> None:
-    now = utc_now().isoformat(timespec="seconds")
+    now = iso(utc_now())
     writing: asyncio.Task[int] | None = None
     batch: list[LoadRow] = []
 
@@ -211,6 +212,4 @@ def _instant(value: Any) -> str | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

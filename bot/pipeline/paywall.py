@@ -160,21 +160,23 @@ def _stem_blocks(body: HtmlElement) -> set[HtmlElement]:
     """The elements whose own text holds one of the prompt's necessary words, with their
     ancestors: the only blocks a prompt can be in. Most pages have none (one look at the whole
     text), and the rest are spared reading the text of every block of the page."""
-    if not any(stem in body.text_content().lower() for stem in _STEMS):
+    if not _has_stem(body.text_content()):
         return set()
     found: set[HtmlElement] = set()
     for element in body.iter():
-        own = ((element.text or "") + " " + (element.tail or "")).lower()
-        if not any(stem in own for stem in _STEMS):
-            continue
-        holders = [element] if element.text and any(stem in element.text.lower() for stem in _STEMS) else []
-        if element.tail and any(stem in element.tail.lower() for stem in _STEMS):
+        holders = [element] if element.text and _has_stem(element.text) else []
+        if element.tail and _has_stem(element.tail):
             holders.append(element.getparent())
         for holder in holders:
             while holder is not None and holder not in found:
                 found.add(holder)
                 holder = holder.getparent()
     return found
+
+
+def _has_stem(text: str) -> bool:
+    lowered = text.lower()
+    return any(stem in lowered for stem in _STEMS)
 
 
 def _without_prompt(text: str) -> str:
