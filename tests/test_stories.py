@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -196,3 +197,19 @@ async def test_across_languages_by_the_translated_title(clocked: tuple[Repositor
     title, paragraphs = stories.NEAR_MISS  # a near miss in English stays apart
     greece = await stored(repository, "gr", title, paragraphs, "Daily Courier")
     assert greece.story_id != english.story_id
+
+
+async def test_items_grouped_at_once_join_one_story(clocked: tuple[Repository, Clock]) -> None:
+    """Links of one message are processed concurrently: grouping them at the same moment must
+    still give one story (each grouping sees the others' signatures and stories)."""
+    repository, _ = clocked
+    done = []
+    for n, (site, (title, paragraphs)) in enumerate(stories.QUAKE.items()):
+        url = f"https://{site.lower().replace(' ', '')}.example/at-once-{n}"
+        item, _ = await repository.add_link(CHAT, url, url, domain=site.lower())
+        done.append(await repository.mark_done(item.id, Article(
+            title=title, text=" ".join(paragraphs), site_name=site, language="en"), "Summary.", final_url=url))
+    story_ids = await asyncio.gather(*(group(repository, item) for item in done))
+    assert len(set(story_ids)) == 1
+    stored_ids = {(await repository.get(item.id) or item).story_id for item in done}
+    assert stored_ids == set(story_ids)

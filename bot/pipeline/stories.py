@@ -75,6 +75,12 @@ DEFAULT_GROUPING = Grouping()
 async def group(store: StoryStore, item: Item, grouping: Grouping = DEFAULT_GROUPING) -> int:
     """Store the item's signatures and put it in its story (found or new); the story's id."""
     own = await asyncio.to_thread(signatures_of, item)  # a few ms of hashing: off the event loop
+    async with store.grouping(item.chat_id):
+        return await _place(store, item, own, grouping)
+
+
+async def _place(store: StoryStore, item: Item, own: list[Signature], grouping: Grouping) -> int:
+    """Group an item whose signatures are `own`, with the chat's grouping held."""
     await store.save_signatures(item, own)
     if item.story_id is not None and await store.is_pinned(item.id):
         return item.story_id
