@@ -17,9 +17,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import aiosqlite
+import psycopg
 
 from storage.errors import unavailable_on_fault
 from storage.models import Item, ItemStatus
+from storage.postgres import PgConnection
 from storage.readers import Reader, Readers
 from storage.tokens import words
 
@@ -51,11 +53,17 @@ class Ran:
 class Store:
     """One open SQLite connection and the clock the rows are stamped with."""
 
-    def __init__(self, connection: aiosqlite.Connection, clock: Clock = system_clock,
+    def __init__(self, connection: aiosqlite.Connection | PgConnection, clock: Clock = system_clock,
                  readers: Readers | None = None) -> None:
-        self._db = connection
+        self._db: Any = connection
+        """aiosqlite's connection, or storage/postgres.py's, which answers as it does."""
         self._clock = clock
         self._readers = readers
+
+    @property
+    def _dialect(self) -> str:
+        """'sqlite' or 'postgresql': for the few statements the two spell differently."""
+        return getattr(self._db, "dialect", "sqlite")
 
     @contextlib.asynccontextmanager
     async def _reading(self, budget: float) -> AsyncIterator[Reader]:
@@ -89,7 +97,7 @@ class Store:
                 await self._run_many(sql, rows)
                 await self._db.commit()
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(sqlite3.Error, psycopg.Error):
                     await self._db.rollback()
                 raise
 
@@ -98,7 +106,8 @@ class Store:
         found = words(texts)
         if found:
             await self._write_many(
-                "INSERT INTO search_terms (term) VALUES (?) ON CONFLICT (term) DO UPDATE SET docs = docs + 1",
+                """INSERT INTO search_terms (term) VALUES (?)
+                   ON CONFLICT (term) DO UPDATE SET docs = search_terms.docs + 1""",
                 ((word,) for word in found))
 
     def _now(self) -> str:
@@ -121,7 +130,7 @@ class Store:
                 ran = await self._run(sql, params)
                 await self._db.commit()
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(sqlite3.Error, psycopg.Error):
                     await self._db.rollback()
                 raise
             return ran.rowcount

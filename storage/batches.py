@@ -11,6 +11,8 @@ import contextlib
 import sqlite3
 from collections.abc import Sequence
 
+import psycopg
+
 from storage.base import Store, instant, unavailable_on_fault
 from storage.models import Batch, Item
 
@@ -33,7 +35,7 @@ class BatchStore(Store):
                     [(batch_id, item_id, position) for position, item_id in enumerate(item_ids)])
                 await self._db.commit()
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(sqlite3.Error, psycopg.Error):
                     await self._db.rollback()
                 raise
         assert batch_id is not None

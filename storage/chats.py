@@ -40,7 +40,8 @@ class ChatStore(Store):
         """Count tokens spent on `day`; return the day's total."""
         await self._write(
             """INSERT INTO llm_usage (day, tokens, calls) VALUES (?, ?, 1)
-               ON CONFLICT (day) DO UPDATE SET tokens = tokens + excluded.tokens, calls = calls + 1""",
+               ON CONFLICT (day) DO UPDATE SET tokens = llm_usage.tokens + excluded.tokens,
+                   calls = llm_usage.calls + 1""",
             (day.isoformat(), tokens),
         )
         return await self.llm_tokens_used(day)

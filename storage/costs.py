@@ -24,7 +24,8 @@ class CostStore(Store):
         """Count tokens a chat spent on `day`; return the chat's total for the day."""
         await self._write(
             """INSERT INTO llm_chat_usage (day, chat_id, tokens, calls) VALUES (?, ?, ?, 1)
-               ON CONFLICT (day, chat_id) DO UPDATE SET tokens = tokens + excluded.tokens, calls = calls + 1""",
+               ON CONFLICT (day, chat_id) DO UPDATE SET tokens = llm_chat_usage.tokens + excluded.tokens,
+                   calls = llm_chat_usage.calls + 1""",
             (day.isoformat(), chat_id, tokens),
         )
         return await self.llm_chat_tokens_used(day, chat_id)

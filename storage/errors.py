@@ -17,6 +17,8 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 
+import psycopg
+
 
 class StorageError(Exception):
     """Storage could not do what was asked."""
@@ -47,4 +49,9 @@ def unavailable_on_fault() -> Iterator[None]:
     except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
         raise
     except sqlite3.Error as error:
+        raise StorageUnavailable(f"the database cannot be used: {error}") from error
+    except (psycopg.errors.IntegrityError, psycopg.errors.ProgrammingError, psycopg.errors.DataError,
+            psycopg.errors.InterfaceError):
+        raise
+    except psycopg.Error as error:  # the server is down or restarting, a lost connection, a deadlock
         raise StorageUnavailable(f"the database cannot be used: {error}") from error

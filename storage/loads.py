@@ -46,7 +46,7 @@ class LoadStore(Store):
                 added = cursor.rowcount  # rows inserted by the statement itself, not by its triggers
                 await self._run_many(
                     """INSERT INTO search_terms (term, docs) VALUES (?, ?)
-                       ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs""",
+                       ON CONFLICT (term) DO UPDATE SET docs = search_terms.docs + excluded.docs""",
                     dictionary.items(),
                 )
                 await self._db.commit()

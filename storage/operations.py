@@ -19,7 +19,7 @@ class OperationsStore(Store):
         now = self._now()
         changed = await self._write(
             """INSERT INTO backup_runs (day, status, started_at) VALUES (?, 'running', ?)
-               ON CONFLICT (day) DO UPDATE SET status = 'running', attempts = attempts + 1,
+               ON CONFLICT (day) DO UPDATE SET status = 'running', attempts = backup_runs.attempts + 1,
                    started_at = excluded.started_at, finished_at = NULL, error = NULL
                WHERE (backup_runs.status = 'failed' AND backup_runs.attempts < ?)
                   OR (backup_runs.status = 'running' AND backup_runs.started_at < ?)""",

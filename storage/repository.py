@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage import postgres
 from storage.base import Clock, system_clock, unavailable_on_fault
 from storage.batches import BatchStore
 from storage.chats import ChatStore
@@ -54,7 +55,10 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore
     @classmethod
     async def open(cls, path: Path | str, *, clock: Clock = system_clock) -> Repository:
         """Open (creating if needed) the database at `path` and bring its schema up to date.
+        `path` is a SQLite file, or a `postgresql://` URL of a database on a PostgreSQL server.
         `clock` stamps the rows (tests pass their own)."""
+        if postgres.is_postgres(path):
+            return await cls._open_postgres(str(path), clock)
         if str(path) != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +73,19 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore
         try:
             with unavailable_on_fault():
                 await repository._configure()
+        except BaseException:
+            await connection.close()
+            raise
+        return repository
+
+    @classmethod
+    async def _open_postgres(cls, url: str, clock: Clock) -> Repository:
+        with unavailable_on_fault():
+            connection = await postgres.PgConnection.connect(url)
+        repository = cls(connection, clock, None)
+        try:
+            with unavailable_on_fault():
+                await postgres.migrate(connection)
         except BaseException:
             await connection.close()
             raise
@@ -95,6 +112,8 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore
 
     @property
     def schema_version(self) -> int:
+        if self._dialect == "postgresql":
+            return max(number for number, _ in postgres.migrations())
         return latest_version()
 
 

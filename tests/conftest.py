@@ -10,12 +10,29 @@ import pytest
 from bot.config import Settings
 from bot.services import Services
 from storage.repository import Repository
+from tests.support import postgres
 from tests.support.webserver import WebServer
 
 
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[postgres.TestDatabase]:
+    """This test process's database on the PostgreSQL server (skipped without one, but not in CI)."""
+    yield from postgres.database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a repository test's database is: a SQLite file, then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / "newsdesk.db")
+    made: postgres.TestDatabase = request.getfixturevalue("postgres_database")
+    return made.fresh_schema()
+
+
 @pytest.fixture
-async def repository(tmp_path: Path) -> AsyncIterator[Repository]:
-    repository = await Repository.open(tmp_path / "newsdesk.db")
+async def repository(database_url: str) -> AsyncIterator[Repository]:
+    """A real repository on each backend in turn: the same tests pass on both."""
+    repository = await Repository.open(database_url)
     yield repository
     await repository.close()
 
