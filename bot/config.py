@@ -63,6 +63,9 @@ class Settings:
     admins: frozenset[int] = frozenset()
 
     database_path: Path = Path("data/newsdesk.db")
+    """The SQLite file, when NEWSDESK_DB is a path (the default)."""
+    database_url: str = field(default="", repr=False)
+    """A PostgreSQL server's database, when NEWSDESK_DB is a postgresql:// URL (it may hold a password)."""
     default_language: str = "uk"
     default_timezone: str = "Europe/Kyiv"
     log_level: str = "INFO"
@@ -123,6 +126,27 @@ class Settings:
             return self.llm_chat_daily_token_budget
         return self.llm_daily_token_budget // max(1, len(self.allowed_chats))
 
+    @property
+    def database(self) -> Path | str:
+        """What Repository.open takes: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def database_label(self) -> str:
+        """The database as messages and logs may name it: a URL without its password."""
+        if not self.database_url:
+            return str(self.database_path)
+        parts = urlsplit(self.database_url)
+        if parts.password is None:
+            return self.database_url
+        host = parts.hostname or ""
+        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return parts._replace(netloc=netloc).geturl()
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Read and validate every setting; raise SettingsError naming all that are wrong."""
@@ -137,7 +161,8 @@ class Settings:
             webhook_secret=reader.text("WEBHOOK_SECRET", ""),
             allowed_chats=reader.id_set("ALLOWED_CHATS"),
             admins=reader.id_set("ADMINS"),
-            database_path=Path(reader.text("NEWSDESK_DB", "data/newsdesk.db")),
+            database_path=_database_path(reader.text("NEWSDESK_DB", "data/newsdesk.db")),
+            database_url=_database_url(reader.text("NEWSDESK_DB", "")),
             default_language=reader.choice("DEFAULT_LANGUAGE", "uk", SUPPORTED_LANGUAGES),
             default_timezone=reader.timezone("DEFAULT_TIMEZONE", "Europe/Kyiv"),
             log_level=reader.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -324,3 +349,14 @@ class _Reader:
         if secret and not WEBHOOK_SECRET_SHAPE.fullmatch(secret):
             self.problem("WEBHOOK_SECRET", "WEBHOOK_SECRET may hold only letters, digits, _ and - (at most 256)",
                          "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+
+
+
+def _database_url(value: str) -> str:
+    """NEWSDESK_DB as a postgresql:// URL, which selects PostgreSQL; empty otherwise."""
+    return value if value.startswith(("postgresql://", "postgres://")) else ""
+
+
+def _database_path(value: str) -> Path:
+    """NEWSDESK_DB as a SQLite file's path (the default one when it is a URL: then unused)."""
+    return Path("data/newsdesk.db") if _database_url(value) else Path(value)

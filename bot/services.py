@@ -39,7 +39,7 @@ class Services:
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
-        repository = await Repository.open(settings.database_path)
+        repository = await Repository.open(settings.database)
         fetcher = Fetcher(settings)
         workers = WorkerPool(
             workers=settings.extract_workers,

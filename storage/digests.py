@@ -94,8 +94,10 @@ class DigestStore(Store):
 
     async def add_digest_message(self, chat_id: int, day: date, message_id: int) -> None:
         """Record one delivered part at once, so a crash afterwards knows it went out."""
+        appended = ("json_insert(message_ids, '$[#]', ?)" if self._dialect == "sqlite"
+                    else "(message_ids::jsonb || to_jsonb(?::bigint))::text")
         await self._write(
-            """UPDATE digest_runs SET message_ids = json_insert(message_ids, '$[#]', ?), sending_part = NULL
+            f"""UPDATE digest_runs SET message_ids = {appended}, sending_part = NULL
                WHERE chat_id = ? AND local_date = ?""",
             (message_id, chat_id, day.isoformat()),
         )

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -26,6 +27,8 @@ import psycopg
 from psycopg.adapt import Loader
 from psycopg.rows import RowMaker
 from psycopg.types.numeric import IntDumper
+
+from storage.errors import SchemaTooNew, unavailable_on_fault
 
 SCHEMES = ("postgresql://", "postgres://")
 MIGRATION_LOCK = 7_406_500_001
@@ -329,6 +332,33 @@ class PgConnection:
         await self.raw.close()
 
 
+def latest_version() -> int:
+    return max(number for number, _ in migrations())
+
+
+@dataclass(frozen=True)
+class ServerReport:
+    server_version: str
+    schema_version: int
+    """0 before the first start has made the schema."""
+    items: int
+    """The planner's estimate: counting a million rows is not a health check."""
+
+
+async def inspect(url: str) -> ServerReport:
+    """What `newsdesk check` says of a PostgreSQL database, without changing it."""
+    with unavailable_on_fault():
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=10) as connection:
+            server = (await (await connection.execute("SHOW server_version")).fetchone() or ("?",))[0]
+            version = 0
+            if (await (await connection.execute("SELECT to_regclass('newsdesk_schema')")).fetchone() or (None,))[0]:
+                row = await (await connection.execute("SELECT max(version) FROM newsdesk_schema")).fetchone()
+                version = int(row[0]) if row and row[0] is not None else 0
+            estimate = await (await connection.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('items')")).fetchone()
+    return ServerReport(str(server), version, max(0, int(estimate[0])) if estimate else 0)
+
+
 async def migrate(connection: PgConnection) -> int:
     """Bring the database's schema up to date, one replica at a time; the version it has."""
     raw = connection.raw
@@ -339,7 +369,6 @@ async def migrate(connection: PgConnection) -> int:
         version = int(found[0]) if found and found[0] is not None else 0
         latest = max(number for number, _ in migrations())
         if version > latest:
-            from storage.errors import SchemaTooNew
             raise SchemaTooNew(f"the database has schema {version}, written by a newer Newsdesk (this one knows "
                                f"up to {latest}): upgrade Newsdesk")
         for number, script in migrations():

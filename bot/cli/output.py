@@ -88,7 +88,7 @@ class Progress:
 
 @asynccontextmanager
 async def open_repository(settings: Settings) -> AsyncIterator[Repository]:
-    repository = await Repository.open(settings.database_path)
+    repository = await Repository.open(settings.database)
     try:
         yield repository
     finally:

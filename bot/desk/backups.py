@@ -47,6 +47,7 @@ async def backup_now(settings: Settings, destination: Path, *, overwrite: bool =
                      into_folder: bool = False) -> BackupReport:
     """A verified copy of the database at `destination` (a file, or a folder for a dated file,
     created with `into_folder`), made while the bot goes on writing."""
+    _sqlite_only(settings, "backup")
     if into_folder:
         try:
             await asyncio.to_thread(destination.mkdir, parents=True, exist_ok=True)
@@ -61,7 +62,7 @@ async def scheduled_backup(services: Services, *, now: datetime | None = None) -
     made it yet; then only the newest BACKUP_KEEP are kept. None when nothing was due."""
     settings = services.settings
     folder = settings.backup_dir
-    if folder is None:
+    if folder is None or settings.uses_postgres:  # the server's own tools back it up
         return None
     now = now or utc_now()
     local = now.astimezone(ZoneInfo(settings.default_timezone))
@@ -91,6 +92,7 @@ async def restore(settings: Settings, source: Path) -> RestoreReport:
     """Replace the database with a backup: refused while a bot runs on it (DatabaseInUse) and for a
     damaged file or one a newer Newsdesk wrote (DamagedDatabase, SchemaTooNew). The replaced
     database is kept beside it, and the backup's schema is brought up to date at once."""
+    _sqlite_only(settings, "restore")
     database = settings.database_path
     with DatabaseLock(database).held():
         kept, version, items = await asyncio.to_thread(restore_database, source, database,
@@ -100,3 +102,10 @@ async def restore(settings: Settings, source: Path) -> RestoreReport:
     log.info("restored %s from %s (schema %d, %d items); the previous database is kept at %s",
              database, source, version, items, kept)
     return RestoreReport(source, database, kept, version, items)
+
+
+def _sqlite_only(settings: Settings, command: str) -> None:
+    if settings.uses_postgres:
+        raise StorageError(f"`newsdesk {command}` copies a SQLite file; NEWSDESK_DB is a PostgreSQL database "
+                           f"({settings.database_label}): use the server's tools (pg_dump -Fc / pg_restore, "
+                           "or continuous archiving), as deploy/README.md describes")

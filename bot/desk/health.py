@@ -23,6 +23,8 @@ from bot.clock import utc_now
 from bot.config import Settings, SettingsError
 from bot.pipeline.errors import IngestError
 from bot.pipeline.workers import WorkerPool
+from storage import postgres
+from storage.errors import StorageError
 from storage.files import BACKUP_PATTERN, inspect_database, lock_holder, nearest_folder
 from storage.models import DatabaseReport
 from storage.repository import latest_version
@@ -108,13 +110,15 @@ def settings_checks(settings: Settings) -> list[Check]:
         networks = ", ".join(str(network) for network in settings.fetch_allow_networks)
         checks.append(Check("FETCH_ALLOW_NETWORKS", Status.WARN, f"private addresses may be fetched: {networks}",
                             "leave FETCH_ALLOW_NETWORKS empty in production"))
-    if settings.backup_dir is None:
+    if settings.backup_dir is None and not settings.uses_postgres:  # PostgreSQL: pg_dump, deploy/README.md
         checks.append(Check("BACKUP_DIR", Status.WARN, "not set: no daily backup is made",
                             "set BACKUP_DIR to a folder (better on another disk) and BACKUP_KEEP to how many to keep"))
     return checks
 
 
 async def database_checks(settings: Settings, *, quick: bool = False) -> list[Check]:
+    if settings.uses_postgres:
+        return [await _postgres(settings)]
     report = await asyncio.to_thread(inspect_database, settings.database_path, latest_version=latest_version(),
                                      full=not quick)
     checks = _database(report)
@@ -122,6 +126,24 @@ async def database_checks(settings: Settings, *, quick: bool = False) -> list[Ch
     if settings.backup_dir is not None:
         checks.append(await asyncio.to_thread(_backups, settings))
     return checks
+
+
+async def _postgres(settings: Settings) -> Check:
+    """The server answers, and the database's schema is one this Newsdesk knows."""
+    where = f"NEWSDESK_DB={settings.database_label}"
+    try:
+        found = await postgres.inspect(settings.database_url)
+    except StorageError as error:
+        return Check("database", Status.FAIL, f"{where}: {error}",
+                     "start the server, or correct the URL (postgresql://user:password@host:5432/database)")
+    latest = postgres.latest_version()
+    if found.schema_version > latest:
+        return Check("database", Status.FAIL, f"{where}: schema {found.schema_version} was written by a newer "
+                     f"Newsdesk (this one knows up to {latest})", "upgrade Newsdesk on every machine")
+    schema = (f"schema {found.schema_version}" if found.schema_version == latest
+              else f"schema {found.schema_version}, brought up to {latest} at the next start")
+    return Check("database", Status.OK, f"{where}: PostgreSQL {found.server_version}, about {found.items} items, "
+                 f"{schema}")
 
 
 def _database(report: DatabaseReport) -> list[Check]:

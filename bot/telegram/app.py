@@ -114,10 +114,10 @@ async def _preflight(settings: Settings) -> tuple[int, str] | None:
     except NetworkError as error:
         return EXIT_FAILED, f"cannot reach the Bot API at {settings.telegram_base_url}: {error}"
     try:
-        repository = await Repository.open(settings.database_path)
+        repository = await Repository.open(settings.database)
         await repository.close()
     except StorageError as error:
-        return EXIT_FAILED, f"{error} (NEWSDESK_DB={settings.database_path}; `newsdesk check` tells more)"
+        return EXIT_FAILED, f"{error} (NEWSDESK_DB={settings.database_label}; `newsdesk check` tells more)"
     return None
 
 
@@ -129,6 +129,8 @@ def run_bot(settings: Settings, *, env_file: str | None = None) -> int:
         print(f"newsdesk: TELEGRAM_BOT_TOKEN is not set: create the bot with @BotFather (/newbot) and put its token "
               f"in {where} (cp .env.example .env, then TELEGRAM_BOT_TOKEN=...)", file=sys.stderr)
         return EXIT_SETTINGS
+    if settings.uses_postgres:  # replicas share the server's database: no file lock between them
+        return _run(settings, None)
     lock = DatabaseLock(settings.database_path)
     try:
         locked = lock.acquire(wait=LOCK_WAIT_SECONDS)
@@ -147,7 +149,7 @@ def run_bot(settings: Settings, *, env_file: str | None = None) -> int:
         lock.release()
 
 
-def _run(settings: Settings, lock: DatabaseLock) -> int:
+def _run(settings: Settings, lock: DatabaseLock | None) -> int:
     problem = asyncio.run(_preflight(settings))
     if problem:
         code, words = problem
