@@ -97,7 +97,7 @@ class FeedStore(Store):
             """UPDATE feeds SET last_check_at = ?, next_check_at = ?, interval_seconds = ?, etag = ?,
                    last_modified = ?, title = coalesce(?, title), polled_once = 1, errors = 0, last_error = NULL,
                    failing_since = NULL, failure_reported_at = NULL, claimed_until = NULL,
-                   last_new_at = CASE WHEN ? THEN ? ELSE last_new_at END, updated_at = ?
+                   last_new_at = CASE WHEN ? = 1 THEN ? ELSE last_new_at END, updated_at = ?
                WHERE id = ?""",
             (moment, iso(next_check_at), interval_seconds, etag, last_modified, title, int(got_new), moment,
              moment, feed_id),

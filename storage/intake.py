@@ -48,7 +48,7 @@ class IntakeStore(Store):
             """SELECT count(*) AS used, min(at) AS oldest FROM (
                    SELECT submitted_at AS at FROM items WHERE chat_id = ? AND submitted_at >= ?
                    UNION ALL
-                   SELECT charged_at FROM link_charges WHERE chat_id = ? AND charged_at >= ?)""",
+                   SELECT charged_at FROM link_charges WHERE chat_id = ? AND charged_at >= ?) AS counted""",
             (chat_id, iso(since), chat_id, iso(since)),
         )
         return LinkAllowance(row["used"], instant(row["oldest"])) if row else LinkAllowance(0)

@@ -120,7 +120,9 @@ def translate(sql: str, *, returning_id: bool = True) -> str:
     n = 0
     while n < len(tokens):
         token, word = tokens[n], words[n]
-        if token == "?":
+        if token == "?" and _next_word(words, n) == "IS":
+            out.append("%s::text")  # `? IS NULL`: a parameter PostgreSQL cannot type from its context
+        elif token == "?":
             out.append("%s")
         elif token == "%":
             out.append("%%")

@@ -57,8 +57,9 @@ def settings_for(tmp_path: Path, **overrides: str) -> Settings:
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = await Services.open(settings_for(tmp_path))
+async def services(tmp_path: Path, database_url: str) -> AsyncIterator[Services]:
+    """The bot's services on each backend in turn."""
+    opened = await Services.open(settings_for(tmp_path, NEWSDESK_DB=database_url))
     yield opened
     await opened.aclose()
 

@@ -9,10 +9,18 @@ import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.desk.backups import scheduled_backup
 from bot.services import Services
 from storage.models import BackupStatus
 from storage.repository import Repository
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """Backups copy a SQLite file: these tests run on SQLite only."""
+    return str(tmp_path / "newsdesk.db")
 
 # 03:30 in Kyiv is 01:30 UTC in winter
 BEFORE = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)

@@ -29,8 +29,9 @@ CHAT = -100700
 
 
 @pytest.fixture
-async def svc(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = await Services.open(settings_for(tmp_path, FEED_FIRST_POLL_ITEMS="3", FEED_MAX_NEW_PER_POLL="5"))
+async def svc(tmp_path: Path, database_url: str) -> AsyncIterator[Services]:
+    opened = await Services.open(settings_for(tmp_path, NEWSDESK_DB=database_url, FEED_FIRST_POLL_ITEMS="3",
+                                              FEED_MAX_NEW_PER_POLL="5"))
     yield opened
     await opened.aclose()
 

@@ -38,8 +38,8 @@ class Recorder:
 
 
 @pytest.fixture
-async def svc(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = await Services.open(settings_for(tmp_path))
+async def svc(tmp_path: Path, database_url: str) -> AsyncIterator[Services]:
+    opened = await Services.open(settings_for(tmp_path, NEWSDESK_DB=database_url))
     yield opened
     await opened.aclose()
 

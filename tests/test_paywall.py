@@ -19,6 +19,12 @@ from tests.support.feeds import BASE_TIME, Entry, LiveFeed
 from tests.support.webserver import WebServer
 from tests.test_ingest import ingest
 
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """What is tested here is the reading of pages, not the storage: SQLite only."""
+    return str(tmp_path / "newsdesk.db")
+
 URL = "https://news.example.com/2026/11/20/story"
 CHAT = -1001516
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,12 @@ from bot.services import Services
 from tests.support import pdfs
 from tests.support.webserver import WebServer
 from tests.test_ingest import ingest
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """What is tested here is the reading of pages, not the storage: SQLite only."""
+    return str(tmp_path / "newsdesk.db")
 
 URL = "https://audit.example.gov.ua/reports/grants-2026.pdf"
 CHAT = -1001515

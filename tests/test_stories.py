@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -109,9 +108,9 @@ class Clock:
 
 
 @pytest.fixture
-async def clocked(tmp_path: Path) -> tuple[Repository, Clock]:
+async def clocked(database_url: str) -> tuple[Repository, Clock]:
     clock = Clock()
-    repository = await Repository.open(tmp_path / "stories.db", clock=clock)
+    repository = await Repository.open(database_url, clock=clock)
     yield repository, clock  # type: ignore[misc]
     await repository.close()
 

@@ -22,8 +22,8 @@ MEMBER = Submitter(user_id=501, name="Olena", message_id=10)
 
 
 @pytest.fixture
-async def limited(tmp_path: Path) -> AsyncIterator[Services]:
-    opened = await Services.open(settings_for(tmp_path, MAX_LINKS_PER_HOUR="5"))
+async def limited(tmp_path: Path, database_url: str) -> AsyncIterator[Services]:
+    opened = await Services.open(settings_for(tmp_path, NEWSDESK_DB=database_url, MAX_LINKS_PER_HOUR="5"))
     yield opened
     await opened.aclose()
 
