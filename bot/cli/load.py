@@ -1,4 +1,5 @@
-"""`newsdesk load FILE [--chat=ID]`: items from an export file, stored without fetching."""
+"""`newsdesk load FILE [--chat=ID]`: items from an export file, stored without fetching; and
+`newsdesk migrate --to URL`: the whole desk from its SQLite file to a PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TextIO
 from bot.cli.output import EXIT_FAILED, EXIT_OK, complain, open_repository
 from bot.config import Settings
 from bot.desk.load import LoadReport, load_items
+from bot.desk.transfer import migrate_desk
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +26,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
                       help="the chat to load into (default: each item's own chat, as exported)")
     load.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     load.set_defaults(handler=load_command)
+
+    migrate = commands.add_parser(
+        "migrate", help="copy the whole desk from its SQLite file to an empty PostgreSQL database (bot stopped)")
+    migrate.add_argument("--to", required=True, metavar="URL",
+                         help="the PostgreSQL database, postgresql://user:password@host:5432/database")
+    migrate.add_argument("--json", action="store_true", help="print the rows copied per table as one JSON object")
+    migrate.set_defaults(handler=migrate_command)
 
 
 async def load_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -51,6 +60,17 @@ async def load_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Loaded {report.added} items into {where} ({report.duplicates} already there, "
               f"{report.bad} bad lines) in {seconds:.1f} s.")
     return EXIT_FAILED if report.bad else EXIT_OK
+
+
+async def migrate_command(settings: Settings, args: argparse.Namespace) -> int:
+    report = await migrate_desk(settings, args.to)
+    if args.json:
+        print(json.dumps({"rows": report.rows, "seconds": round(report.seconds, 2)}))
+    else:
+        print(f"Copied {report.items} items and {sum(report.rows.values()) - report.items} other rows from "
+              f"{settings.database_path} in {report.seconds:.1f} s. Set NEWSDESK_DB to the new database "
+              "and start the bot; keep the SQLite file until you are sure.")
+    return EXIT_OK
 
 
 def _open(name: str) -> TextIO:

@@ -45,6 +45,8 @@ def url_of(database: str, schema: str | None = None) -> str:
 class TestDatabase:
     """A database of this test process's own, and fresh schemas in it."""
 
+    __test__ = False  # not a test class, whatever its name
+
     def __init__(self) -> None:
         self.name = f"newsdesk_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
