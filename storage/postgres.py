@@ -124,8 +124,8 @@ def translate(sql: str, *, returning_id: bool = True) -> str:
             out.append("%s::text")  # `? IS NULL`: a parameter PostgreSQL cannot type from its context
         elif token == "?":
             out.append("%s")
-        elif token == "%":
-            out.append("%%")
+        elif token == "%" or token.startswith("'"):
+            out.append(token.replace("%", "%%"))  # psycopg reads every % as a placeholder's start
         elif word == "OR" and out and _last_word(out) == "INSERT" and n + 2 < len(tokens) \
                 and words[n + 2] == "IGNORE":
             ignore = True
