@@ -69,7 +69,7 @@ def test_a_desk_moves_to_postgresql_whole(tmp_path: Path, web: WebServer, postgr
     assert before and after == before  # every field of every item, story ids included
     assert asyncio.run(_snapshot(target)) == asyncio.run(_snapshot(sqlite_file))
     listed = newsdesk(tmp_path, "stories", "--json", chat, NEWSDESK_DB=target)
-    assert [len(json.loads(line)["items"]) for line in listed.stdout.splitlines()][0] == 3
+    assert len(json.loads(listed.stdout.splitlines()[0])["items"]) == 3
 
     again = newsdesk(tmp_path, "migrate", "--to", target)
     assert again.returncode == 1 and "already has items" in again.stderr  # never two desks merged
