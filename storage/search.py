@@ -25,8 +25,8 @@ from typing import Any
 
 from storage.base import Store, item_of
 from storage.fts import ParsedQuery, Term, parse_query
-from storage.pg_search import PgPlan
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SearchPage
+from storage.pg_search import PgPlan
 from storage.readers import Interrupted, Reader
 from storage.tokens import TOKEN, fold
 from storage.tokens import words as words_of
