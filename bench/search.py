@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.textgen import generate  # noqa: E402
+from bot.desk.load import load_items  # noqa: E402
 from storage.repository import Repository  # noqa: E402
 
 CHAT, OTHER_CHAT, EMPTY_CHAT = -100500, -100600, -100700
@@ -74,7 +75,7 @@ def build_postgres(data: Path, size: int, server: str) -> str:
         admin.execute(f'CREATE DATABASE "{name}"')
     items = generated(data, size)
     started = time.monotonic()
-    _load(items, url)
+    asyncio.run(_load_postgres(items, url))
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")
         connection.execute("CREATE TABLE bench_built ()")
@@ -85,11 +86,25 @@ def build_postgres(data: Path, size: int, server: str) -> str:
 def _load(items: Path, database: str) -> None:
     env = {"NEWSDESK_DB": database, "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-m", "bot.cli", "load", str(items), "--json"], check=True, env=env, cwd=ROOT)
-    # a chat whose items are all Ukrainian: English words are in none of them
-    ukrainian = [line for line in generate(3000, seed=7, chat=EMPTY_CHAT, other_chat=EMPTY_CHAT)
-                 if '"language": "uk"' in line][:200]
     subprocess.run([sys.executable, "-m", "bot.cli", "load", "-", f"--chat={EMPTY_CHAT}", "--json"], check=True,
-                   env=env, cwd=ROOT, input="\n".join(ukrainian), text=True)
+                   env=env, cwd=ROOT, input="\n".join(_ukrainian()), text=True)
+
+
+async def _load_postgres(items: Path, url: str) -> None:
+    """`newsdesk load`'s own use case, in this process (Settings take NEWSDESK_DB as a file path)."""
+    repository = await Repository.open(url)
+    try:
+        with items.open(encoding="utf-8") as lines:
+            await load_items(repository, None, lines)
+        await load_items(repository, EMPTY_CHAT, _ukrainian())
+    finally:
+        await repository.close()
+
+
+def _ukrainian() -> list[str]:
+    """A chat whose items are all Ukrainian: English words are in none of them."""
+    return [line for line in generate(3000, seed=7, chat=EMPTY_CHAT, other_chat=EMPTY_CHAT)
+            if '"language": "uk"' in line][:200]
 
 
 async def words_by_share(repository: Repository, size: int) -> dict[str, list[str]]:
