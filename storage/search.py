@@ -15,6 +15,7 @@ The plan, whatever the query:
 4. Rows and snippets are read for the one page shown.
 Every statement runs on a read connection (storage/readers.py) under SEARCH_BUDGET; past it the
 search returns what it has found, or says it is too broad.
+On PostgreSQL the same query and page semantics come from storage/pg_search.py.
 """
 
 from __future__ import annotations
