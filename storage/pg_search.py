@@ -106,7 +106,11 @@ class PgReaders:
         async with self._opening:
             if self._idle.empty() and len(self._all) < self._size:
                 with unavailable_on_fault():
-                    reader = PgReader(await PgConnection.connect(self._url))
+                    connection = await PgConnection.connect(self._url)
+                    # a generic plan cannot know how common a tsquery's words are: planned each time,
+                    # a common word walks the newest ids, a rare one the GIN index
+                    await connection.raw.execute("SET plan_cache_mode = force_custom_plan")
+                    reader = PgReader(connection)
                 self._all.append(reader)
                 self._idle.put_nowait(reader)
         reader = await self._idle.get()
