@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 import psycopg
@@ -23,6 +23,9 @@ from storage.errors import unavailable_on_fault
 from storage.models import Item, ItemStatus
 from storage.postgres import PgConnection
 from storage.readers import Reader, Readers
+
+if TYPE_CHECKING:
+    from storage.pg_search import PgReaders
 from storage.tokens import words
 
 Clock = Callable[[], datetime]
@@ -54,7 +57,7 @@ class Store:
     """One open SQLite connection and the clock the rows are stamped with."""
 
     def __init__(self, connection: aiosqlite.Connection | PgConnection, clock: Clock = system_clock,
-                 readers: Readers | None = None) -> None:
+                 readers: Readers | PgReaders | None = None) -> None:
         self._db: Any = connection
         """aiosqlite's connection, or storage/postgres.py's, which answers as it does."""
         self._clock = clock

@@ -26,6 +26,7 @@ from storage.items import ItemStore
 from storage.loads import LoadStore
 from storage.operations import OperationsStore
 from storage.outbox import OutboxStore
+from storage.pg_search import PgReaders
 from storage.readers import Readers
 from storage.search import SearchStore
 from storage.stories import StoryStore
@@ -82,7 +83,7 @@ class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore
     async def _open_postgres(cls, url: str, clock: Clock) -> Repository:
         with unavailable_on_fault():
             connection = await postgres.PgConnection.connect(url)
-        repository = cls(connection, clock, None)
+        repository = cls(connection, clock, PgReaders(url))
         try:
             with unavailable_on_fault():
                 await postgres.migrate(connection)

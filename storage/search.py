@@ -15,6 +15,7 @@ The plan, whatever the query:
 4. Rows and snippets are read for the one page shown.
 Every statement runs on a read connection (storage/readers.py) under SEARCH_BUDGET; past it the
 search returns what it has found, or says it is too broad.
+On PostgreSQL the same query and page semantics come from storage/pg_search.py.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from storage.base import Store, item_of
 from storage.fts import ParsedQuery, Term, parse_query
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SearchPage
+from storage.pg_search import PgPlan
 from storage.readers import Interrupted, Reader
 from storage.tokens import TOKEN, fold
 from storage.tokens import words as words_of
@@ -66,6 +68,8 @@ class SearchStore(Store):
         parsed = parse_query(query)
         if parsed.is_empty:
             return SearchPage(query, (), 0, offset, limit, parsed.dropped)
+        if self._dialect == "postgresql":
+            return await self._search_postgres(chat_id, query, parsed, limit=limit, offset=offset)
         async with self._reading(SEARCH_BUDGET) as reader:
             try:
                 plan = await _Plan.make(reader, chat_id, parsed)
@@ -77,6 +81,23 @@ class SearchStore(Store):
             ranked = await plan.rank(reader, found)
             page_ids = ranked[offset:offset + limit]
             hits = await plan.hits(reader, page_ids) if page_ids else ()
+        return SearchPage(query, hits, len(found), offset, limit, parsed.dropped, more=more)
+
+    async def _search_postgres(self, chat_id: int, query: str, parsed: ParsedQuery, *, limit: int,
+                               offset: int) -> SearchPage:
+        """The same plan on PostgreSQL (storage/pg_search.py)."""
+        plan = PgPlan(chat_id, parsed)
+        if not plan.possible:
+            return SearchPage(query, (), 0, offset, limit, parsed.dropped)
+        async with self._reading(SEARCH_BUDGET) as reader:
+            found, more = await plan.candidates(reader, cap=CANDIDATES)
+            if not found:
+                return SearchPage(query, (), 0, offset, limit, parsed.dropped, more=more, too_broad=more)
+            ranked = await plan.rank(reader, found, ranked=RANKED)
+            page_ids = ranked[offset:offset + limit]
+            rows = await plan.rows(reader, page_ids) if page_ids else []
+        by_id = {row["id"]: row for row in rows}
+        hits = tuple(SearchHit(item_of(by_id[i]), _best_snippet(by_id[i])) for i in page_ids if i in by_id)
         return SearchPage(query, hits, len(found), offset, limit, parsed.dropped, more=more)
 
 

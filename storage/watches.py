@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from storage.base import Store
-from storage.fts import parse_query
+from storage.fts import ParsedQuery, parse_query
 from storage.models import Item, Watch
+from storage.pg_search import tsquery_text
 
 WATCHES_PER_STATEMENT = 100
 """Compound SELECTs are limited (500 terms by default); 100 watches a statement stays well inside."""
@@ -89,10 +90,33 @@ class WatchStore(Store):
 
     async def matching_watches(self, item: Item, watches: Sequence[Watch]) -> list[int]:
         """The ids of the watches that `item` matches, in the order given."""
+        if self._dialect == "postgresql":
+            return await self._match_row(item, watches)
         async with self._probe_lock:
             if not await self._load_probe(item.id):
                 return []  # no such item
             return await self._match_probe(item, watches)
+
+    async def _match_row(self, item: Item, watches: Sequence[Watch]) -> list[int]:
+        """On PostgreSQL the item's own row is the probe: each watch is its search_vector @@ tsquery."""
+        lookups: list[tuple[int, str]] = []
+        for watch in watches:
+            parsed = _parsed(watch.query)
+            if parsed.match is None or not _passes_filters(item, parsed):
+                continue
+            positive, excluded, possible = tsquery_text(parsed)
+            if possible and positive:
+                lookups.append((watch.id, f"({positive}) & !({excluded})" if excluded else positive))
+        matched: set[int] = set()
+        for start in range(0, len(lookups), WATCHES_PER_STATEMENT):
+            chunk = lookups[start:start + WATCHES_PER_STATEMENT]
+            values = ", ".join("(?::bigint, ?::text)" for _ in chunk)
+            rows = await self._fetchall(
+                f"""SELECT watch.id FROM (VALUES {values}) AS watch (id, query) JOIN items ON items.id = ?
+                    WHERE items.search_vector @@ to_tsquery('newsdesk', watch.query)""",
+                [*(value for lookup in chunk for value in lookup), item.id])
+            matched.update(row[0] for row in rows)
+        return [watch.id for watch in watches if watch.id in matched]
 
     async def _load_probe(self, item_id: int) -> bool:
         columns = self._probe_columns
@@ -113,14 +137,8 @@ class WatchStore(Store):
         lookups: list[tuple[str, list[Any]]] = []
         for watch in watches:
             parsed = _parsed(watch.query)
-            if parsed.match is None:
+            if parsed.match is None or not _passes_filters(item, parsed):
                 continue  # a watch needs a word to look for; the desk refuses others
-            if parsed.language and (item.language or "") != parsed.language:
-                continue
-            if parsed.after and item.display_date < parsed.after:
-                continue
-            if parsed.before and item.display_date > parsed.before:
-                continue
             expression = f"({parsed.match}) NOT ({parsed.exclude})" if parsed.exclude else parsed.match
             sql = "SELECT ? WHERE EXISTS (SELECT 1 FROM temp.watch_probe WHERE watch_probe MATCH ?)"
             lookups.append((sql, [watch.id, expression]))
@@ -131,6 +149,15 @@ class WatchStore(Store):
                                         [value for _, params in chunk for value in params])
             matched.update(row[0] for row in rows)
         return [watch.id for watch in watches if watch.id in matched]
+
+
+def _passes_filters(item: Item, parsed: ParsedQuery) -> bool:
+    """The watch's language and day filters, checked on the item itself."""
+    if parsed.language and (item.language or "") != parsed.language:
+        return False
+    if parsed.after and item.display_date < parsed.after:
+        return False
+    return not (parsed.before and item.display_date > parsed.before)
 
 
 def watch_of(row: sqlite3.Row) -> Watch:

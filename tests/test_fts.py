@@ -1,3 +1,4 @@
+import re
 import sqlite3
 from datetime import date
 
@@ -6,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.fts import parse_query
+from storage.pg_search import tsquery_text
 
 
 @pytest.mark.parametrize(
@@ -106,3 +108,12 @@ def test_distinct_prefix_terms_over_the_cap_are_valid_fts(fts: sqlite3.Connectio
     parsed = parse_query(" OR ".join(f"{chr(0x430 + n % 32)}{n}*" for n in range(680)))
     assert parsed.dropped == 680 - MAX_TERMS
     fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (parsed.match,)).fetchall()
+
+
+@pytest.mark.parametrize("query", ["a'b", "x\\y", "&|!:*()<>", "'; DROP TABLE items; --", "q:*A | !b", "é’ʼ"])
+def test_tsquery_text_holds_only_quoted_words_and_operators(query: str) -> None:
+    positive, excluded, _ = tsquery_text(parse_query(query))
+    for text in (positive, excluded):
+        for lexeme in re.findall(r"'([^']*)'", text or ""):
+            assert lexeme and all(ch.isalnum() for ch in lexeme)
+        assert "\\" not in (text or "")

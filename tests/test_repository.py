@@ -190,3 +190,29 @@ async def test_many_concurrent_writes_of_the_same_statements(repository: Reposit
 
     await asyncio.gather(*(one(n) for n in range(len(items))))
     assert (await repository.stats(CHAT)).items == 400
+
+
+@pytest.mark.parametrize(("query", "title", "text", "hit"), [
+    ("м'ясо", "Ціни на мʼясо зросли", "Body.", True),
+    ("мʼясо", "Ціни на м’ясо зросли", "Body.", True),
+    ("зерно", "Експорт зерна", "Body.", False),
+    ("зерн*", "Експорт зерна", "Body.", True),
+    ('"grain deal"', "The grain deal is signed", "Body.", True),
+    ('"grain deal"', "Grain prices and a deal", "Body.", False),
+    ("grain -turkey", "Grain ships leave Odesa", "Turkey inspects them.", False),
+    ("grain -turkey", "Grain ships leave Odesa", "Romania inspects them.", True),
+    ("wheat OR maize", "Maize harvest", "Body.", True),
+    ("source:reuters grain", "Grain", "Body.", False),
+    ("source:site grain", "Grain", "Body.", True),
+    ("lang:uk grain", "Grain", "Body.", False),
+    ("café", "Cafe opens", "Body.", True),
+    ("grain' & \\ |", "Grain", "Body.", True),
+    ("grain !x:*", "Grain", "Body.", False),  # "x:*" is the prefix x*, which nothing here begins
+])
+async def test_a_watch_matches_an_item_as_search_finds_it(repository: Repository, query: str, title: str,
+                                                          text: str, hit: bool) -> None:
+    watch, _ = await repository.add_watch(CHAT, query, thread_id=None, created_by=7)
+    other, _ = await repository.add_watch(CHAT, "unrelated", thread_id=None, created_by=7)
+    item = await store(repository, "https://e.com/w", title=title, text=text)
+    assert await repository.matching_watches(item, [watch, other]) == ([watch.id] if hit else [])
+    assert (item.id in [h.item.id for h in (await repository.search(CHAT, query)).hits]) is hit

@@ -156,3 +156,33 @@ async def test_kept_counts_agree_with_counting_the_items(repository: Repository)
     assert set(stats.top_sources) == {("Reuters", 2), ("BBC", 2)}
     assert stats.failure_reasons == (("http_404", 1),)
     assert stats.last_7_days == 4
+
+
+@pytest.mark.parametrize("query", ["об'єкт", "обʼєкт", "об’єкт", "ОБ'ЄКТ"])
+async def test_apostrophe_forms_of_ukrainian_find_each_other(repository: Repository, query: str) -> None:
+    for n, form in enumerate(("об'єкт", "обʼєкт", "об’єкт")):
+        await store(repository, f"https://e.com/{n}", title=f"Новий {form} у місті", language="uk")
+    assert (await repository.search(CHAT, query)).total == 3
+
+
+async def test_accents_are_folded_and_words_are_not_stemmed(repository: Repository) -> None:
+    await store(repository, "https://e.com/cafe", title="Café culture", text="The runner was running late.")
+    await store(repository, "https://e.com/cities", title="Міста України", text="Нові міста.")
+    assert (await repository.search(CHAT, "cafe")).total == 1
+    assert (await repository.search(CHAT, "CAFÉ")).total == 1
+    assert (await repository.search(CHAT, "runs")).total == 0
+    assert (await repository.search(CHAT, "run")).total == 0
+    assert (await repository.search(CHAT, "running")).total == 1
+    assert (await repository.search(CHAT, "місто")).total == 0
+    assert (await repository.search(CHAT, "міста")).total == 1
+
+
+@pytest.mark.parametrize("query", [
+    "grain' OR '1'='1", "grain\\", "grain & ports", "grain | x", "!grain", "grain:*", "gr:*A", "(grain", "grain)",
+    "<grain>", "grain <-> ports", "'grain'", '"grain', "grain* ports*", "-\\ grain", "grain:D", "\\'grain\\'",
+])
+async def test_hostile_queries_find_what_their_words_find(repository: Repository, query: str) -> None:
+    grain = await store(repository, "https://e.com/grain", title="Grain ports reopen", text="Ships wait.")
+    await store(repository, "https://e.com/other", title="Weather", text="Rain.")
+    page = await repository.search(CHAT, query, limit=5)
+    assert {hit.item.id for hit in page.hits} <= {grain.id}
