@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -44,10 +45,23 @@ def web() -> Iterator[WebServer]:
         yield server
 
 
+def default_database(sqlite_file: Path) -> str:
+    """Where a test's bot keeps its data: a SQLite file, or with NEWSDESK_TEST_BACKEND=postgresql
+    (the whole suite on the server: not what CI runs, a way to find what differs) a fresh schema."""
+    if os.environ.get("NEWSDESK_TEST_BACKEND") == "postgresql":
+        if sqlite_file not in _schemas:  # the same test's file: the same schema, run after run of the CLI
+            _schemas[sqlite_file] = postgres.scratch_url()
+        return _schemas[sqlite_file]
+    return str(sqlite_file)
+
+
+_schemas: dict[Path, str] = {}
+
+
 def settings_for(tmp_path: Path, **overrides: str) -> Settings:
     """Settings as a test run uses them: a temporary database, only 127.0.0.2 reachable."""
     environ = {
-        "NEWSDESK_DB": str(tmp_path / "newsdesk.db"),
+        "NEWSDESK_DB": default_database(tmp_path / "newsdesk.db"),
         "FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
         "FETCH_TOTAL_TIMEOUT": "5",
         "EXTRACT_WORKERS": "1",

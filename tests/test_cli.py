@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import default_database
 from tests.support import articles
 from tests.support.webserver import ConnectionRecorder, WebServer
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("FETCH_", "NEWSDESK_", "LLM_", "TELEGRAM_"))}
-    return base | {"NEWSDESK_DB": str(tmp_path / "cli.db"), "FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
+    return base | {"NEWSDESK_DB": default_database(tmp_path / "cli.db"), "FETCH_ALLOW_NETWORKS": "127.0.0.2/32",
                    "EXTRACT_WORKERS": "1", "FETCH_TOTAL_TIMEOUT": "5"} | overrides
 
 

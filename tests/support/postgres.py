@@ -8,6 +8,7 @@ PostgreSQL cases are skipped, except under CI=true, where they fail: CI has a se
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from collections.abc import Iterator
@@ -63,6 +64,20 @@ class TestDatabase:
     def drop(self) -> None:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+_whole_run: TestDatabase | None = None
+
+
+def scratch_url() -> str:
+    """A fresh schema in a database made for this process on first use and dropped at its exit:
+    for NEWSDESK_TEST_BACKEND=postgresql, which runs the whole suite on PostgreSQL."""
+    global _whole_run
+    if _whole_run is None:
+        require_server()
+        _whole_run = TestDatabase()
+        atexit.register(_whole_run.drop)
+    return _whole_run.fresh_schema()
 
 
 def database() -> Iterator[TestDatabase]:
