@@ -1,6 +1,7 @@
 """The pipeline end to end: a local web server, real worker processes, a real SQLite file."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,13 @@ from bot.services import Services
 from storage.models import FAILED
 from tests.support import articles
 from tests.support.webserver import WebServer
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """These tests count requests to the session's one web server by path: one backend (SQLite)
+    each, or the other backend's run would be counted too. The stores run on both elsewhere."""
+    return str(tmp_path / "newsdesk.db")
 
 CHAT = -1001234
 

@@ -3,11 +3,22 @@ pipeline end to end against a local web server, real worker processes and a real
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.pipeline.ingest import Submission, Submitter
 from bot.services import Services
 from storage.models import FAILED
 from tests.support import stories
 from tests.support.webserver import WebServer
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """These tests count requests to the session's one web server by path: one backend (SQLite)
+    each, or the other backend's run would be counted too. The stores run on both elsewhere."""
+    return str(tmp_path / "newsdesk.db")
 
 CHAT = -1001414
 
