@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 _TOKEN = re.compile(
     r"""
@@ -196,3 +197,24 @@ def _parse_day(raw: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         return None
+
+
+DAY = "coalesce(items.published_date, substr(items.submitted_at, 1, 10))"
+"""An item's day for after:/before:: its publication date, else the day it was submitted."""
+
+
+def item_filters(chat_id: int, parsed: ParsedQuery) -> tuple[list[str], list[Any]]:
+    """The SQL conditions a query's filters put on items (the chat, done, lang:, after:, before:),
+    the same on both backends, and their parameters."""
+    filters = ["items.chat_id = ?", "items.status = 'done'"]
+    params: list[Any] = [chat_id]
+    if parsed.language:
+        filters.append("items.language = ?")
+        params.append(parsed.language)
+    if parsed.after:
+        filters.append(f"{DAY} >= ?")
+        params.append(parsed.after.isoformat())
+    if parsed.before:
+        filters.append(f"{DAY} <= ?")
+        params.append(parsed.before.isoformat())
+    return filters, params

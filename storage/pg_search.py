@@ -18,18 +18,16 @@ search past its budget is cancelled by the server and answers as on SQLite.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
 
 from storage.errors import unavailable_on_fault
-from storage.fts import ParsedQuery, Term
+from storage.fts import ParsedQuery, Term, item_filters
 from storage.postgres import PgConnection
-from storage.readers import READERS, Interrupted, Reader
+from storage.readers import Interrupted, Reader, Readers
 from storage.tokens import TOKEN, fold
 
 RANK_WEIGHTS = "{0.2, 0.1, 0.3, 1.0}"
@@ -39,7 +37,6 @@ HEADLINE = "StartSel=\x02, StopSel=\x03, MaxWords=16, MinWords=8, ShortWord=0, M
 """ts_headline's options: the highlight markers of storage/models.py, about FTS5's 16-token snippets."""
 HEADLINE_CHARS = 100_000
 """Text an excerpt is looked for in: ts_headline parses what it is given."""
-DAY = "coalesce(items.published_date, substr(items.submitted_at, 1, 10))"
 
 
 def _term_text(term: Term) -> str | None:
@@ -90,57 +87,22 @@ class PgReader(Reader):
                 raise Interrupted from error
 
 
-class PgReaders:
-    """A small pool of read connections to one PostgreSQL database, apart from the writer's."""
+class PgReaders(Readers):
+    """Readers' pool, of connections to one PostgreSQL database apart from the writer's."""
 
-    def __init__(self, url: str, size: int = READERS) -> None:
-        self._url = url
-        self._size = size
-        self._idle: asyncio.Queue[PgReader] = asyncio.Queue()
-        self._all: list[PgReader] = []
-        self._opening = asyncio.Lock()
-
-    @contextlib.asynccontextmanager
-    async def reading(self, budget: float) -> AsyncIterator[Reader]:
-        """A reader whose reads must end within `budget` seconds from now."""
-        async with self._opening:
-            if self._idle.empty() and len(self._all) < self._size:
-                with unavailable_on_fault():
-                    connection = await PgConnection.connect(self._url)
-                    # a generic plan cannot know how common a tsquery's words are: planned each time,
-                    # a common word walks the newest ids, a rare one the GIN index
-                    await connection.raw.execute("SET plan_cache_mode = force_custom_plan")
-                    reader = PgReader(connection)
-                self._all.append(reader)
-                self._idle.put_nowait(reader)
-        reader = await self._idle.get()
-        reader.deadline = time.monotonic() + budget
-        try:
-            yield reader
-        finally:
-            reader.deadline = float("inf")
-            self._idle.put_nowait(reader)
-
-    async def close(self) -> None:
-        for reader in self._all:
-            await reader.pg.close()
-        self._all.clear()
+    async def _open_one(self) -> Reader:
+        with unavailable_on_fault():
+            connection = await PgConnection.connect(self._path)
+            # a generic plan cannot know how common a tsquery's words are: planned each time,
+            # a common word walks the newest ids, a rare one the GIN index
+            await connection.raw.execute("SET plan_cache_mode = force_custom_plan")
+        return PgReader(connection)
 
 
 class PgPlan:
     def __init__(self, chat_id: int, parsed: ParsedQuery) -> None:
         self.positive, self.excluded, self.possible = tsquery_text(parsed)
-        self.filters = ["items.chat_id = ?", "items.status = 'done'"]
-        self.params: list[Any] = [chat_id]
-        if parsed.language:
-            self.filters.append("items.language = ?")
-            self.params.append(parsed.language)
-        if parsed.after:
-            self.filters.append(f"{DAY} >= ?")
-            self.params.append(parsed.after.isoformat())
-        if parsed.before:
-            self.filters.append(f"{DAY} <= ?")
-            self.params.append(parsed.before.isoformat())
+        self.filters, self.params = item_filters(chat_id, parsed)
         if self.positive and self.excluded:
             self.match: str | None = f"({self.positive}) & !({self.excluded})"
         else:

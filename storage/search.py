@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from storage.base import Store, item_of
-from storage.fts import ParsedQuery, Term, parse_query
+from storage.fts import ParsedQuery, Term, item_filters, parse_query
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SearchPage
 from storage.pg_search import PgPlan
 from storage.readers import Interrupted, Reader
@@ -59,7 +59,6 @@ SNIPPETS = ", ".join(
     f"snippet(items_fts, {column}, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 16) AS {name}"
     for column, name in ((2, "summary_snippet"), (3, "text_snippet"))
 )
-DAY = "coalesce(items.published_date, substr(items.submitted_at, 1, 10))"
 
 
 class SearchStore(Store):
@@ -122,17 +121,7 @@ class _Plan:
             match = f"({match}) NOT ({excluded})"
         self.match = match
         self.excluded = excluded
-        self.filters = ["items.chat_id = ?", "items.status = 'done'"]
-        self.params: list[Any] = [chat_id]
-        if parsed.language:
-            self.filters.append("items.language = ?")
-            self.params.append(parsed.language)
-        if parsed.after:
-            self.filters.append(f"{DAY} >= ?")
-            self.params.append(parsed.after.isoformat())
-        if parsed.before:
-            self.filters.append(f"{DAY} <= ?")
-            self.params.append(parsed.before.isoformat())
+        self.filters, self.params = item_filters(chat_id, parsed)
 
     @classmethod
     async def make(cls, reader: Reader, chat_id: int, parsed: ParsedQuery) -> _Plan:
