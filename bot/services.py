@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.config import Settings
 from bot.desk.links import Intake
 from bot.pipeline.fetch import Fetcher
-from bot.pipeline.ingest import Ingestor
+from bot.pipeline.ingest import DEFAULT_LEASE, Ingestor, process_owner
 from bot.pipeline.stories import Grouping, regroup_translated
 from bot.pipeline.summarise_llm import LlmSummariser
 from bot.pipeline.translate import translate_item
@@ -37,8 +37,14 @@ class Services:
     intake: Intake = field(default_factory=Intake)
     """This process's state of link submission: one chat at a time, links held through a fault."""
 
+    @property
+    def owner(self) -> str:
+        """This process's name on the leases and chat turns it holds (storage/leases.py)."""
+        return self.ingestor.owner
+
     @classmethod
-    async def open(cls, settings: Settings) -> Services:
+    async def open(cls, settings: Settings, *, lease: timedelta | None = None) -> Services:
+        """Open every resource; `lease`: how long this process's claims on links last unless renewed."""
         repository = await Repository.open(settings.database)
         fetcher = Fetcher(settings)
         workers = WorkerPool(
@@ -53,6 +59,8 @@ class Services:
             concurrency=settings.ingest_concurrency,
             telegram_preview_url=settings.telegram_preview_url,
             grouping=Grouping(window=timedelta(days=settings.story_window_days)),
+            owner=process_owner(),
+            lease=lease or DEFAULT_LEASE,
         )
         summariser = (
             LlmSummariser.from_settings(settings, repository=repository) if settings.llm_enabled else None
@@ -85,7 +93,19 @@ class Services:
             chosen = None
         return chosen or self.settings.default_language
 
+    async def let_go(self) -> None:
+        """Give up this process's leases on links and turns on chats: another process takes them
+        over at once instead of when they expire."""
+        if not self.repository.shares_work:
+            return
+        try:
+            await self.repository.release(self.owner)
+            await self.repository.give_up_chat_turns(self.owner)
+        except StorageUnavailable as error:
+            log.warning("leases not released (they expire on their own): %s", error)
+
     async def aclose(self) -> None:
+        await self.let_go()
         if self.summariser is not None:
             await self.summariser.aclose()
         await self.fetcher.aclose()

@@ -62,6 +62,7 @@ class ItemStore(Store):
                    source_text = trim(coalesce(?, '') || ' ' || domain),
                    published_date = ?, language = ?, description = ?, summary = ?,
                    summary_language = ?, fetched_at = ?, updated_at = ?,
+                   lease_owner = NULL, lease_until = NULL,
                    content_kind = ?, access = ?, page_count = ?, published_at = ?, post_links = ?
                WHERE id = ?""",
             (
@@ -82,7 +83,8 @@ class ItemStore(Store):
         now = self._now()
         await self._write(
             """UPDATE items SET status = 'failed', failure_reason = ?, failure_detail = ?,
-                   attempts = attempts + 1, fetched_at = ?, updated_at = ?
+                   attempts = attempts + 1, fetched_at = ?, updated_at = ?,
+                   lease_owner = NULL, lease_until = NULL
                WHERE id = ?""",
             (reason, detail, now, now, item_id),
         )
@@ -104,7 +106,8 @@ class ItemStore(Store):
     async def retry(self, item_id: int) -> Item:
         """Put a failed link back in the queue."""
         await self._write(
-            "UPDATE items SET status = 'pending', updated_at = ? WHERE id = ? AND status = 'failed'",
+            "UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = ? "
+            "WHERE id = ? AND status = 'failed'",
             (self._now(), item_id),
         )
         return await self._require(item_id)

@@ -23,6 +23,7 @@ from storage.errors import SchemaTooNew, StorageUnavailable
 from storage.feeds import FeedStore
 from storage.intake import IntakeStore
 from storage.items import ItemStore
+from storage.leases import LeaseStore
 from storage.loads import LoadStore
 from storage.operations import OperationsStore
 from storage.outbox import OutboxStore
@@ -50,7 +51,7 @@ def latest_version() -> int:
 
 
 class Repository(ItemStore, SearchStore, DigestStore, ChatStore, OperationsStore, FeedStore, WatchStore, OutboxStore,
-                 IntakeStore, BatchStore, CostStore, LoadStore, StoryStore):
+                 IntakeStore, BatchStore, CostStore, LoadStore, StoryStore, LeaseStore):
     """Items, their full-text index, chat settings and digests in one SQLite file."""
 
     @classmethod

@@ -108,7 +108,8 @@ class StoryStore(Store):
         with unavailable_on_fault():
             await self._run(
                 """UPDATE items SET status = 'failed', failure_reason = 'same_article',
-                       failure_detail = ?, same_as = ?, updated_at = ? WHERE id = ?""",
+                       failure_detail = ?, same_as = ?, updated_at = ?,
+                       lease_owner = NULL, lease_until = NULL WHERE id = ?""",
                 (f"the same article as item {into.id}", into.id, now, item_id))
             await self._run("UPDATE url_aliases SET item_id = ? WHERE item_id = ?", (into.id, item_id))
             await self._run_many(

@@ -3,15 +3,25 @@
 A link is written to the database as `pending` and committed before anything else happens to
 it, so a crash at any later point loses nothing: `resume_pending` picks it up on the next start.
 Each link then ends `done` or `failed` with a reason, on its own: one bad link never stops others.
+
+On a database other processes share (PostgreSQL), a link is claimed with a lease before it is
+processed (storage/leases.py) and the lease renewed every third of it while the link is worked on.
+A caller whose claim fails waits for the link to end in the process holding it, and takes it over
+if that lease expires: it never returns before the link has ended.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import utc_now
 from bot.pipeline import minhash
@@ -23,10 +33,20 @@ from bot.pipeline.tgpost import post_address, preview_url
 from bot.pipeline.urlforms import article_key, declared_addresses
 from bot.pipeline.workers import WorkerPool
 from storage.errors import StorageUnavailable
-from storage.models import FAILED, Item
+from storage.models import FAILED, PENDING, Item
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=60)
+"""How long a claim on a link lasts unless renewed: a dead process's links wait this long."""
+WAIT_POLL_SECONDS = 0.5
+"""How often a caller waiting for a link another process holds looks at it again."""
+
+
+def process_owner() -> str:
+    """A name for this process's leases, unique across machines and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +78,7 @@ class Ingestor:
     def __init__(
         self, *, repository: Repository, fetcher: Fetcher, workers: WorkerPool, concurrency: int,
         telegram_preview_url: str = "https://t.me",
-        grouping: Grouping = DEFAULT_GROUPING,
+        grouping: Grouping = DEFAULT_GROUPING, owner: str | None = None, lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.repository = repository
         self.telegram_preview_url = telegram_preview_url
@@ -68,7 +88,11 @@ class Ingestor:
         self._slots = asyncio.Semaphore(concurrency)
         self._per_chat = max(1, concurrency // 2)
         self._chat_slots: dict[int, asyncio.Semaphore] = {}
-        self._in_flight: set[int] = set()
+        self._in_flight: dict[int, asyncio.Event] = {}
+        """The links being processed in this process, each with the event of its end."""
+        self.owner = owner or process_owner()
+        """Whose leases this process's claims are (storage/leases.py)."""
+        self.lease = lease
 
     async def submit(self, chat_id: int, url: str, submitter: Submitter = Submitter()) -> Submission:
         """Record a link as pending (committed) unless the chat already has it."""
@@ -103,13 +127,52 @@ class Ingestor:
         A failed item is put back in the queue first: processing it again is a retry."""
         if item.status == FAILED:
             item = await self.repository.retry(item.id)
+        if (ending := self._in_flight.get(item.id)) is not None:  # being processed here already
+            await ending.wait()
+            return await self.repository.get(item.id) or item
         chat_slots = self._chat_slots.setdefault(item.chat_id, asyncio.Semaphore(self._per_chat))
-        self._in_flight.add(item.id)
+        self._in_flight[item.id] = asyncio.Event()
         try:
-            async with chat_slots, self._slots:
+            while not await self._claim(item.id):  # another process holds it: wait for it to end there
+                await asyncio.sleep(WAIT_POLL_SECONDS)
+                current = await self.repository.get(item.id)
+                if current is None or current.status != PENDING:
+                    return current or item
+            async with self._renewing(item.id), chat_slots, self._slots:
                 return await self._process(item)
         finally:
-            self._in_flight.discard(item.id)
+            self._in_flight.pop(item.id).set()
+
+    async def _claim(self, item_id: int) -> bool:
+        """Whether this process may process the link now: always on a database it owns; on a shared
+        one, when it holds the link's lease: taken now, or taken over once its holder's expired."""
+        if not self.repository.shares_work:
+            return True
+        return await self.repository.claim_item(item_id, self.owner, self.lease)
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, item_id: int) -> AsyncIterator[None]:
+        """Renew the link's lease every third of it while the block runs (queued or processed)."""
+        if not self.repository.shares_work:
+            yield
+            return
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+                try:
+                    if not await self.repository.renew(self.owner, [item_id], self.lease):
+                        return  # stored meanwhile, or (after a long stall) taken over: nothing to renew
+                except StorageUnavailable as error:
+                    log.warning("lease on link %s not renewed: %s", item_id, error)
+
+        renewer = asyncio.create_task(renew(), name=f"lease:{item_id}")
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
 
     async def _process(self, item: Item) -> Item:
         clock = _Stopwatch()
@@ -161,6 +224,9 @@ class Ingestor:
         chat's. Return them as they ended."""
         pending = [item for item in await self.repository.pending(older_than=older_than)
                    if item.id not in self._in_flight and chat_id in (None, item.chat_id)]
+        if self.repository.shares_work:  # those another process holds are its to finish
+            pending = [item for item in pending
+                       if await self.repository.claim_item(item.id, self.owner, self.lease)]
         if pending:
             log.info("resuming %d pending links", len(pending))
         return list(await asyncio.gather(*(self.process(item) for item in pending)))

@@ -1,0 +1,104 @@
+"""Leases: which process works on a pending link, and which bot process delivers a chat's outbox.
+
+A process claims pending links (`claim_pending`, `claim_item`) for a while (`lease`), renews its
+leases while it works on them (`renew`) and lets go when it stops (`release`); storing the link's
+outcome (mark_done, mark_failed) ends the lease too. A process that dies keeps its leases only
+until they expire: then another claims the link and finishes it. On PostgreSQL the claim reads
+with FOR UPDATE SKIP LOCKED, so processes claiming at once take different links without waiting
+for each other; on SQLite one process owns the file and the same statement runs without it.
+
+A chat's turn (`take_chat_turn`) is the same kind of lease on a chat's outbox: one bot process
+delivers a chat's messages at a time, so they keep their order and one process paces the chat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+
+from storage.base import Store, iso, item_of, unavailable_on_fault
+from storage.models import Item
+
+
+class LeaseStore(Store):
+    @property
+    def shares_work(self) -> bool:
+        """Whether other processes may work on this database at once (PostgreSQL): then a link is
+        claimed before it is processed. SQLite's file belongs to one process (DatabaseLock)."""
+        return self._dialect == "postgresql"
+
+    async def claim_pending(self, owner: str, lease: timedelta, *, limit: int) -> list[Item]:
+        """Take up to `limit` pending links nobody holds (or whose holder's lease expired), oldest
+        first, for `lease`; the links taken."""
+        now = self._clock()
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self._dialect == "postgresql" else ""
+        rows = await self._write_returning(
+            f"""UPDATE items SET lease_owner = ?, lease_until = ?
+                WHERE id IN (SELECT id FROM items WHERE status = 'pending'
+                                 AND (lease_until IS NULL OR lease_until < ?)
+                             ORDER BY id LIMIT ?{skip_locked})
+                RETURNING *""",
+            (owner, iso(now + lease), iso(now), limit))
+        return sorted((item_of(row) for row in rows), key=lambda item: item.id)
+
+    async def claim_item(self, item_id: int, owner: str, lease: timedelta) -> bool:
+        """Take one pending link for `lease` unless another process holds it; True when `owner`
+        holds it now (taking it again is renewing it)."""
+        now = self._clock()
+        return await self._write(
+            """UPDATE items SET lease_owner = ?, lease_until = ?
+               WHERE id = ? AND status = 'pending'
+                 AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)""",
+            (owner, iso(now + lease), item_id, iso(now), owner)) == 1
+
+    async def renew(self, owner: str, item_ids: Sequence[int], lease: timedelta) -> int:
+        """Extend `owner`'s leases on these links; how many it still held."""
+        if not item_ids:
+            return 0
+        marks = ", ".join("?" * len(item_ids))
+        return await self._write(
+            f"UPDATE items SET lease_until = ? WHERE lease_owner = ? AND status = 'pending' AND id IN ({marks})",
+            (iso(self._clock() + lease), owner, *item_ids))
+
+    async def release(self, owner: str, item_ids: Sequence[int] | None = None) -> int:
+        """Let go of `owner`'s leases (on these links, or all of them): others may take them now."""
+        if item_ids is not None and not item_ids:
+            return 0
+        sql = "UPDATE items SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?"
+        params: tuple[object, ...] = (owner,)
+        if item_ids is not None:
+            sql += f" AND id IN ({', '.join('?' * len(item_ids))})"
+            params += tuple(item_ids)
+        return await self._write(sql, params)
+
+    async def take_chat_turn(self, chat_id: int, owner: str, lease: timedelta) -> bool:
+        """Hold (or keep holding) the turn to deliver a chat's outbox for `lease`; False while
+        another process holds it."""
+        now = self._clock()
+        return await self._write(
+            """INSERT INTO chat_turns (chat_id, owner, until) VALUES (?, ?, ?)
+               ON CONFLICT (chat_id) DO UPDATE SET owner = excluded.owner, until = excluded.until
+               WHERE chat_turns.owner = excluded.owner OR chat_turns.until < ?""",
+            (chat_id, owner, iso(now + lease), iso(now))) == 1
+
+    async def give_up_chat_turns(self, owner: str) -> int:
+        """Let go of every chat turn `owner` holds (a bot stopping)."""
+        return await self._write("DELETE FROM chat_turns WHERE owner = ?", (owner,))
+
+    async def _write_returning(self, sql: str, params: Sequence[object]) -> list[Any]:
+        """Run one statement with RETURNING and commit it; the rows it returned."""
+        with unavailable_on_fault():
+            try:
+                async with self._db.execute(sql, tuple(params)) as cursor:
+                    rows = list(await cursor.fetchall())
+                await self._db.commit()
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error, psycopg.Error):
+                    await self._db.rollback()
+                raise
+        return rows

@@ -1,0 +1,151 @@
+"""Leases on pending links and turns on chats (storage/leases.py), on both backends, and how the
+pipeline uses them on a database shared by several processes (bot/pipeline/ingest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.pipeline.ingest import Submitter
+from bot.pipeline.models import Article
+from bot.services import Services
+from storage.repository import Repository
+from tests.conftest import settings_for
+from tests.support import articles
+from tests.support.postgres import TestDatabase
+from tests.support.webserver import WebServer
+
+MINUTE = timedelta(minutes=1)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def clocked(database_url: str) -> tuple[Repository, Clock]:
+    clock = Clock()
+    repository = await Repository.open(database_url, clock=clock)
+    yield repository, clock
+    await repository.close()
+
+
+async def pending_links(repository: Repository, count: int, chat_id: int = 5) -> list[int]:
+    ids = []
+    for n in range(count):
+        item, _ = await repository.add_link(chat_id, f"https://example.org/{n}", f"https://example.org/{n}")
+        ids.append(item.id)
+    return ids
+
+
+def article(title: str = "A title") -> Article:
+    return Article(title=title, text="Some text of the article. " * 20)
+
+
+async def test_claims_take_each_pending_link_once_oldest_first(clocked: tuple[Repository, Clock]) -> None:
+    repository, _ = clocked
+    ids = await pending_links(repository, 5)
+    first = await repository.claim_pending("a", MINUTE, limit=3)
+    second = await repository.claim_pending("b", MINUTE, limit=3)
+    assert [item.id for item in first] == ids[:3]
+    assert [item.id for item in second] == ids[3:]
+    assert await repository.claim_pending("c", MINUTE, limit=3) == []
+
+
+async def test_an_expired_lease_is_taken_over_and_a_renewed_one_is_not(clocked: tuple[Repository, Clock]) -> None:
+    repository, clock = clocked
+    [kept, lost] = await pending_links(repository, 2)
+    assert len(await repository.claim_pending("dead-or-alive", MINUTE, limit=2)) == 2
+    clock.now += timedelta(seconds=40)
+    assert await repository.renew("dead-or-alive", [kept], MINUTE) == 1
+    clock.now += timedelta(seconds=30)  # `lost`'s lease expired; `kept`'s was renewed
+    assert [item.id for item in await repository.claim_pending("other", MINUTE, limit=5)] == [lost]
+    assert not await repository.claim_item(kept, "other", MINUTE)
+    assert await repository.claim_item(kept, "dead-or-alive", MINUTE)  # its holder taking it again
+
+
+async def test_storing_the_outcome_or_releasing_ends_the_lease(clocked: tuple[Repository, Clock]) -> None:
+    repository, _ = clocked
+    [done, failed, released] = await pending_links(repository, 3)
+    assert len(await repository.claim_pending("a", MINUTE, limit=3)) == 3
+    await repository.mark_done(done, article(), "Summary.", final_url="https://example.org/0")
+    await repository.mark_failed(failed, reason="timeout", detail="too slow")
+    assert await repository.renew("a", [done, failed, released], MINUTE) == 1  # only the pending one
+    assert await repository.release("a") == 1
+    assert [item.id for item in await repository.claim_pending("b", MINUTE, limit=5)] == [released]
+    retried = await repository.retry(failed)  # a failed link queued again is free to claim
+    assert retried.status == "pending"
+    assert await repository.claim_item(failed, "c", MINUTE)
+
+
+async def test_a_chat_turn_is_held_by_one_process_until_it_expires(clocked: tuple[Repository, Clock]) -> None:
+    repository, clock = clocked
+    assert await repository.take_chat_turn(7, "a", MINUTE)
+    assert not await repository.take_chat_turn(7, "b", MINUTE)
+    assert await repository.take_chat_turn(8, "b", MINUTE)  # another chat's turn is apart
+    assert await repository.take_chat_turn(7, "a", MINUTE)  # renewed
+    clock.now += timedelta(seconds=61)
+    assert await repository.take_chat_turn(7, "b", MINUTE)
+    assert not await repository.take_chat_turn(7, "a", MINUTE)
+    assert await repository.give_up_chat_turns("b") == 2
+    assert await repository.take_chat_turn(7, "a", MINUTE)
+
+
+# --- two processes on one PostgreSQL database --------------------------------------------------
+
+@pytest.fixture
+def shared_url(postgres_database: TestDatabase) -> str:
+    return postgres_database.fresh_schema()
+
+
+async def open_process(tmp_path: Path, url: str, *, lease: timedelta) -> Services:
+    folder = tmp_path / uuid.uuid4().hex[:6]
+    folder.mkdir()
+    return await Services.open(settings_for(folder, NEWSDESK_DB=url), lease=lease)
+
+
+@pytest.mark.postgres
+async def test_a_link_another_process_holds_is_waited_for_not_processed_twice(
+        tmp_path: Path, web: WebServer, shared_url: str) -> None:
+    path = f"/leases/held-{uuid.uuid4().hex[:6]}"
+    url = web.add(path, articles.english_article(title="Held by the other process"))
+    first = await open_process(tmp_path, shared_url, lease=timedelta(seconds=30))
+    second = await open_process(tmp_path, shared_url, lease=timedelta(seconds=30))
+    try:
+        item = (await first.ingestor.submit(5, url, Submitter())).item
+        assert await first.repository.claim_item(item.id, first.owner, timedelta(seconds=30))
+        waiting = asyncio.create_task(second.ingestor.process(item))
+        await asyncio.sleep(1.0)
+        assert not waiting.done()  # it waits for the link to end where it is being processed
+        finished = await first.ingestor.process(item)
+        ended = await asyncio.wait_for(waiting, 10)
+        assert finished.status == ended.status == "done"
+        assert len(web.requests_to(path)) == 1
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+@pytest.mark.postgres
+async def test_a_dead_process_s_link_is_taken_over_when_its_lease_expires(
+        tmp_path: Path, web: WebServer, shared_url: str) -> None:
+    path = f"/leases/orphan-{uuid.uuid4().hex[:6]}"
+    url = web.add(path, articles.english_article(title="Left by a dead process"))
+    survivor = await open_process(tmp_path, shared_url, lease=timedelta(seconds=2))
+    try:
+        item = (await survivor.ingestor.submit(5, url, Submitter())).item
+        assert await survivor.repository.claim_item(item.id, "dead-process", timedelta(seconds=2))
+        assert await survivor.ingestor.resume_pending() == []  # held by someone else: left to it
+        ended = await asyncio.wait_for(survivor.ingestor.process(item), 20)
+        assert ended.status == "done"
+        assert len(web.requests_to(path)) == 1
+    finally:
+        await survivor.aclose()
