@@ -17,6 +17,8 @@ SUPPORTED_LANGUAGES = ("uk", "en")
 LOCAL_CHAT = 0
 """The command line's own chat (`--chat` not given): nobody to announce to."""
 LOG_FORMATS = ("text", "json")
+PROCESSING_MODES = ("inline", "workers")
+"""Who processes a link posted in a chat: the bot that received it, or `newsdesk worker` processes."""
 TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 """What a Bot API token looks like (BotFather's are digits, a colon and 35 characters)."""
 WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -66,6 +68,9 @@ class Settings:
     """The SQLite file, when NEWSDESK_DB is a path (the default)."""
     database_url: str = field(default="", repr=False)
     """A PostgreSQL server's database, when NEWSDESK_DB is a postgresql:// URL (it may hold a password)."""
+    processing: str = "inline"
+    """"workers": the bot only records links; `newsdesk worker` processes them and the outbox carries
+    their cards (PostgreSQL only)."""
     default_language: str = "uk"
     default_timezone: str = "Europe/Kyiv"
     log_level: str = "INFO"
@@ -163,6 +168,7 @@ class Settings:
             admins=reader.id_set("ADMINS"),
             database_path=_database_path(reader.text("NEWSDESK_DB", "data/newsdesk.db")),
             database_url=_database_url(reader.text("NEWSDESK_DB", "")),
+            processing=reader.choice("NEWSDESK_PROCESSING", "inline", PROCESSING_MODES),
             default_language=reader.choice("DEFAULT_LANGUAGE", "uk", SUPPORTED_LANGUAGES),
             default_timezone=reader.timezone("DEFAULT_TIMEZONE", "Europe/Kyiv"),
             log_level=reader.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -209,6 +215,10 @@ class Settings:
         if settings.llm_base_url and not settings.llm_model:
             reader.problem("LLM_MODEL", "LLM_MODEL must be set when LLM_BASE_URL is",
                            "name the model, e.g. LLM_MODEL=qwen2.5:7b, or leave LLM_BASE_URL empty")
+        if settings.processing == "workers" and not settings.database_url:
+            reader.problem("NEWSDESK_PROCESSING", "NEWSDESK_PROCESSING=workers needs NEWSDESK_DB to be a PostgreSQL "
+                           "database (workers and the bot share it)",
+                           "set NEWSDESK_DB=postgresql://..., or NEWSDESK_PROCESSING=inline")
         reader.check_links(settings)
         if reader.errors:
             raise SettingsError([_as_problem(error) for error in reader.errors])

@@ -355,7 +355,7 @@ class Watch:
 
 class OutboxKind(StrEnum):
     CARD = "card"
-    """A new item from a feed in announce mode."""
+    """A new item from a feed in announce mode, or a link a worker processed (`reply_to` its message)."""
     ALERT = "alert"
     """A new item that matched watches; payload {"watches": [ids]}."""
     NOTICE = "notice"
@@ -382,6 +382,8 @@ class OutboxMessage:
     item_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     attempts: int = 0
+    reply_to: int | None = None
+    """The chat's message a card answers (a link posted there and processed by a worker)."""
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,26 @@ from storage.models import OutboxKind, OutboxMessage, OutboxStatus
 
 class OutboxStore(Store):
     async def enqueue(self, chat_id: int, kind: OutboxKind, *, dedupe_key: str, thread_id: int | None = None,
-                      item_id: int | None = None, payload: dict[str, Any] | None = None) -> bool:
-        """Write a message to be delivered; False if one with this key was written before."""
+                      item_id: int | None = None, payload: dict[str, Any] | None = None,
+                      reply_to: int | None = None) -> bool:
+        """Write a message to be delivered (with `reply_to`, as an answer to that message of the
+        chat); False if one with this key was written before."""
         now = self._now()
         return await self._write(
-            """INSERT INTO outbox (chat_id, thread_id, kind, item_id, payload, dedupe_key, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING""",
-            (chat_id, thread_id, kind, item_id, json.dumps(payload or {}, ensure_ascii=False), dedupe_key, now, now),
+            """INSERT INTO outbox (chat_id, thread_id, kind, item_id, payload, dedupe_key, created_at, updated_at,
+                   reply_to)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING""",
+            (chat_id, thread_id, kind, item_id, json.dumps(payload or {}, ensure_ascii=False), dedupe_key, now, now,
+             reply_to),
         ) == 1
 
     async def deliverable(self, *, limit: int = 50) -> list[OutboxMessage]:
-        """Waiting messages that can go now: notices, and cards and alerts whose item is stored."""
+        """Waiting messages that can go now: notices, cards and alerts whose item is stored, and the
+        answers to posted links that ended (stored or failed)."""
         rows = await self._fetchall(
             """SELECT outbox.* FROM outbox LEFT JOIN items ON items.id = outbox.item_id
-               WHERE outbox.status = 'waiting' AND (outbox.item_id IS NULL OR items.status = 'done')
+               WHERE outbox.status = 'waiting' AND (outbox.item_id IS NULL OR items.status = 'done'
+                   OR (outbox.reply_to IS NOT NULL AND items.status = 'failed'))
                ORDER BY outbox.id LIMIT ?""",
             (limit,),
         )
@@ -92,4 +98,5 @@ def message_of(row: sqlite3.Row) -> OutboxMessage:
         item_id=row["item_id"],
         payload=json.loads(row["payload"] or "{}"),
         attempts=row["attempts"],
+        reply_to=row["reply_to"],
     )

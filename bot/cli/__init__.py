@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.cli import digests, items, load, monitoring, operations, stories
+from bot.cli import digests, items, load, monitoring, operations, stories, worker
 from bot.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from bot.config import LOCAL_CHAT, Settings, SettingsError
 from bot.logs import configure_logging
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitoring.add_parsers(commands, common)
     load.add_parsers(commands)
     stories.add_parsers(commands, common)
+    worker.add_parsers(commands)
     return parser
 
 

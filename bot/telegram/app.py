@@ -76,14 +76,16 @@ async def _post_init(application: Application) -> None:
     await commands.register_menu(application)
     # post_init runs before the application starts: work that outlives it goes on the JobQueue
     queue = digest_jobs.job_queue(application)
-    queue.run_once(links.resume_left_over, when=0, name="resume-pending")
     queue.run_repeating(links.retry_held_links, interval=HELD_LINKS_RETRY_SECONDS,
                         first=HELD_LINKS_RETRY_SECONDS, name="retry-held-links")
-    stuck = links.STUCK_AFTER.total_seconds()
-    queue.run_repeating(links.resume_stuck, interval=stuck / 2, first=stuck, name="resume-stuck-links")
+    processes_links = settings.processing == "inline"  # else `newsdesk worker` processes links and feeds
+    if processes_links:
+        queue.run_once(links.resume_left_over, when=0, name="resume-pending")
+        stuck = links.STUCK_AFTER.total_seconds()
+        queue.run_repeating(links.resume_stuck, interval=stuck / 2, first=stuck, name="resume-stuck-links")
     await digest_jobs.start(application)
     upkeep.start(application)
-    monitoring.start(application)
+    monitoring.start(application, with_feed_polls=processes_links)
     if not settings.allowed_chats and not settings.admins:
         log.warning("set-up mode: ALLOWED_CHATS and ADMINS are empty, so the bot serves nobody yet. Write to it "
                     "in Telegram (https://t.me/%s): it answers with your user id and the chat's id, and they are "

@@ -10,6 +10,9 @@ answers, all in the BULK lane (ratelimit.py), so that answers to commands go fir
 - links the chat already had: one answer a burst (repeats.py);
 - links not taken: one notice naming them (held, put aside over the limit, refused).
 
+With NEWSDESK_PROCESSING=workers the bot only records the links and says they are being processed;
+a worker processes them and the card of each reaches the chat through the outbox.
+
 The status message is recorded with the batch's items (bot/desk/batches.py) before anything is
 processed, so after a restart a resumed batch edits that very message into its outcome.
 """
@@ -158,7 +161,12 @@ async def answer_submission(application: Application, outcome: SubmitOutcome, *,
         await thread.answer(notice)
     if outcome.repeated and not quiet_repeats:
         repeats_of(application).note(thread.chat_id, thread.thread_id, thread.message_id, outcome.repeated)
-    if outcome.to_process:
+    if outcome.to_process and svc.settings.processing == "workers":
+        # a worker processes them and writes their cards to the outbox (bot/desk/worker.py)
+        items = outcome.to_process
+        await thread.answer(render.text("processing", language) if len(items) == 1
+                            else render.progress(len(items), 0, 0, language))
+    elif outcome.to_process:
         await run_batch(svc, thread, outcome.to_process, language)
 
 

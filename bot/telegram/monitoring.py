@@ -138,7 +138,8 @@ class TelegramOutbox:
     async def send(self, message: OutboxMessage, item: Item | None, watches: list[Watch], language: str) -> int:
         text = render.outbox_message(message, item, watches, language)
         try:
-            return (await send(self._bot, message.chat_id, text, thread_id=message.thread_id)).message_id
+            return (await send(self._bot, message.chat_id, text, reply_to=message.reply_to,
+                               thread_id=message.thread_id)).message_id
         except (BadRequest, Forbidden) as error:  # the chat or topic is gone, or refuses us
             raise DeliveryRefused(str(error)) from error
         except TelegramError as error:
@@ -177,12 +178,13 @@ async def deliver(application: Application) -> None:
     await deliver_outbox(svc, TelegramOutbox(application.bot))
 
 
-def start(application: Application) -> None:
-    """Register the poll and delivery jobs."""
+def start(application: Application, *, with_feed_polls: bool = True) -> None:
+    """Register the poll (unless workers poll the feeds) and delivery jobs."""
     settings = application.bot_data["settings"]
     queue = job_queue(application)
     tick = poll_tick(settings.feed_poll_minutes)
-    queue.run_repeating(poll_feeds, interval=tick, first=1, name="feed-poll",
-                        job_kwargs={"misfire_grace_time": int(tick) + 30, "coalesce": True, "max_instances": 1})
+    if with_feed_polls:
+        queue.run_repeating(poll_feeds, interval=tick, first=1, name="feed-poll",
+                            job_kwargs={"misfire_grace_time": int(tick) + 30, "coalesce": True, "max_instances": 1})
     queue.run_repeating(deliver_job, interval=DELIVER_SECONDS, first=2, name="outbox",
                         job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1})

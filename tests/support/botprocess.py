@@ -1,4 +1,5 @@
-"""The real bot, started as `python -m bot` in a subprocess, pointed at the Bot API emulator."""
+"""The real bot, started as `python -m bot` in a subprocess, pointed at the Bot API emulator (or
+another `newsdesk` command that runs until stopped, such as `worker`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -18,9 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class BotProcess:
     """`with BotProcess(env) as bot:` runs the bot until the block ends (SIGTERM, then wait)."""
 
-    def __init__(self, environ: Mapping[str, str], *, log_path: Path) -> None:
+    def __init__(self, environ: Mapping[str, str], *, log_path: Path,
+                 command: Sequence[str] = ("-m", "bot")) -> None:
         self.environ = dict(environ)
         self.log_path = log_path
+        self.command = tuple(command)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:
@@ -28,7 +31,7 @@ class BotProcess:
         environ.update({"PYTHONUNBUFFERED": "1", "LOG_LEVEL": "DEBUG"} | self.environ)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, *self.command], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         log.close()

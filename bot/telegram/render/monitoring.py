@@ -18,7 +18,7 @@ from bot.telegram.render.base import (
     split_messages,
     text,
 )
-from bot.telegram.render.items import card
+from bot.telegram.render.items import already_saved, card
 from bot.telegram.texts import REASONS, TEXTS
 from storage.models import (
     Feed,
@@ -100,7 +100,8 @@ def _watch_names(watches: Sequence[Watch], language: str) -> str:
 
 
 def outbox_message(message: OutboxMessage, item: Item | None, watches: Sequence[Watch], language: str) -> str:
-    """A message of the outbox: a feed item's card, a watch alert over the card, or a notice."""
+    """A message of the outbox: a feed item's card, the card answering a link a worker processed,
+    a watch alert over the card, or a notice."""
     if message.kind == OutboxKind.NOTICE:
         payload = message.payload
         key = str(payload.get("key"))
@@ -110,7 +111,9 @@ def outbox_message(message: OutboxMessage, item: Item | None, watches: Sequence[
         return text(key, language, title=_clip(str(payload.get("title", "")), 150),
                     url=_clip(str(payload.get("url", "")), 300),
                     **{name: _clip(str(value), 300) for name, value in values.items() if name not in ("title", "url")})
-    assert item is not None  # the outbox sends cards and alerts only for stored items
+    assert item is not None  # the outbox sends cards and alerts only for stored (or, answers, ended) items
+    if message.payload.get("already_saved"):  # the posted link was another address of this item
+        return already_saved(item, language)
     shown = card(item, language)
     if message.kind == OutboxKind.ALERT:
         header = text("alert_header", language, watches=_watch_names(watches, language) or "?")
