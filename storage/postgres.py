@@ -14,6 +14,7 @@ row factories and type adapters are small hooks rather than a different result t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import re
@@ -245,13 +246,21 @@ class _Pending:
 
 class PgConnection:
     """One PostgreSQL connection shared by a process's stores, as the one SQLite connection is:
-    statements run one at a time, a transaction begins at the first write and ends at `commit`."""
+    statements run one at a time, a transaction begins at the first write and ends at `commit`.
+
+    One task's transaction at a time: a task's first write waits until another task's transaction
+    has ended. Without it, tasks sharing the connection share its one transaction, so a statement
+    failing in one task rolls back another's writes (PostgreSQL aborts the whole transaction), and
+    a transaction kept open by one task's slow step holds row locks that another process waits
+    for while it holds locks this one needs: a deadlock across workers. Reads never wait."""
 
     dialect = "postgresql"
 
     def __init__(self, connection: psycopg.AsyncConnection[Row]) -> None:
         self.raw = connection
         self._in_transaction = False
+        self._writing = asyncio.Lock()
+        self._writer: asyncio.Task[Any] | None = None
 
     @classmethod
     async def connect(cls, url: str) -> PgConnection:
@@ -270,17 +279,35 @@ class PgConnection:
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> _Pending:
         return _Pending(self._executemany(sql, [tuple(row) for row in rows]))
 
-    async def _begin_for(self, sql: str) -> None:
-        if not self._in_transaction and sql.lstrip()[:7].upper().startswith(_WRITES):
+    def _mine(self) -> bool:
+        """Whether the open transaction, if any, is the current task's."""
+        return self._in_transaction and self._writer is asyncio.current_task()
+
+    async def _begin(self) -> None:
+        if self._mine():
+            return
+        await self._writing.acquire()
+        try:
             await self.raw.execute("BEGIN")
-            self._in_transaction = True
+        except BaseException:
+            self._writing.release()
+            raise
+        self._writer = asyncio.current_task()
+        self._in_transaction = True
+
+    def _ended(self) -> None:
+        self._in_transaction = False
+        self._writer = None
+        self._writing.release()
+
+    async def _begin_for(self, sql: str) -> None:
+        if sql.lstrip()[:7].upper().startswith(_WRITES):
+            await self._begin()
 
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> PgCursor:
         statement = translate(sql)
         if statement.upper().startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: a write transaction from here
-            if not self._in_transaction:
-                await self.raw.execute("BEGIN")
-                self._in_transaction = True
+            await self._begin()
             return PgCursor([], -1, None)
         try:
             await self._begin_for(statement)
@@ -312,20 +339,25 @@ class PgConnection:
     async def _abandon(self) -> None:
         """A failed statement aborts PostgreSQL's whole transaction: end it, so the connection
         takes the next statement (SQLite would have kept the others; callers roll back anyway)."""
-        if self._in_transaction:
-            self._in_transaction = False
+        if self._mine():
+            self._ended()
             with contextlib.suppress(psycopg.Error):
                 await self.raw.execute("ROLLBACK")
 
     async def commit(self) -> None:
-        if self._in_transaction:
-            self._in_transaction = False
-            await self.raw.execute("COMMIT")
+        """End the current task's transaction; another task's is left alone."""
+        if self._mine():
+            try:
+                await self.raw.execute("COMMIT")
+            finally:
+                self._ended()
 
     async def rollback(self) -> None:
-        if self._in_transaction:
-            self._in_transaction = False
-            await self.raw.execute("ROLLBACK")
+        if self._mine():
+            try:
+                await self.raw.execute("ROLLBACK")
+            finally:
+                self._ended()
 
     async def executescript(self, script: str) -> None:
         await self.raw.execute(script.encode())  # several statements, no parameters

@@ -90,3 +90,38 @@ async def test_a_failed_statement_does_not_wedge_the_shared_connection(postgres_
         assert (await repository.get(item.id)) is not None and story > 0
     finally:
         await repository.close()
+
+
+@pytest.mark.postgres
+async def test_one_tasks_failed_transaction_leaves_another_tasks_writes(postgres_database: TestDatabase) -> None:
+    """Tasks share the process's connection: a task writing while another's transaction is open
+    waits for it to end, so the other's failure cannot roll back its write, nor its commit keep
+    the other's half-done work."""
+    repository = await Repository.open(postgres_database.fresh_schema())
+    connection = repository._db
+    ended: list[str] = []
+    try:
+        first, _ = await repository.add_link(-1, "https://example.com/a", "https://example.com/a", domain="example.com")
+
+        async def half_done_then_failing() -> None:
+            await connection.execute("BEGIN IMMEDIATE")
+            await connection.execute("UPDATE items SET title = 'half done' WHERE id = ?", (first.id,))
+            await asyncio.sleep(0.2)  # the other task writes meanwhile
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                await connection.execute("UPDATE items SET story_id = 999999 WHERE id = ?", (first.id,))
+            ended.append("failed")
+
+        async def writing_meanwhile() -> int:
+            await asyncio.sleep(0.05)
+            second, _ = await repository.add_link(
+                -1, "https://example.com/b", "https://example.com/b", domain="example.com")
+            ended.append("written")
+            return second.id
+
+        _, second_id = await asyncio.gather(half_done_then_failing(), writing_meanwhile())
+        assert ended == ["failed", "written"]  # the write waited for the other transaction to end
+        stored_first = await repository.get(first.id)
+        assert stored_first is not None and stored_first.title is None  # the failed work was not committed
+        assert await repository.get(second_id) is not None  # the write was not rolled back
+    finally:
+        await repository.close()
