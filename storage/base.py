@@ -108,10 +108,12 @@ class Store:
         """Count the words of a newly stored text in the search dictionary (storage/search.py)."""
         found = words(texts)
         if found:
+            # in one order everywhere: processes counting words at once on PostgreSQL lock the
+            # rows they share in the same order, so neither waits for a lock the other holds
             await self._write_many(
                 """INSERT INTO search_terms (term) VALUES (?)
                    ON CONFLICT (term) DO UPDATE SET docs = search_terms.docs + 1""",
-                ((word,) for word in found))
+                ((word,) for word in sorted(found)))
 
     def _now(self) -> str:
         return iso(self._clock())

@@ -65,6 +65,8 @@ async def run_worker(services: Services, *, concurrency: int, once: bool = False
     feed_task: asyncio.Task[None] | None = None
     next_poll = 0.0
     tick = min(FEED_TICK_SECONDS, services.settings.feed_poll_minutes * 20)
+    # the extraction workers started first (seconds of imports): a claimed link is not held through that
+    await services.workers.worker_state()
     log.info("worker %s: claiming up to %d links at a time (lease %ds)%s", services.owner, concurrency,
              services.ingestor.lease.total_seconds(), "" if feeds else ", no feeds")
     try:
@@ -113,6 +115,8 @@ async def _work(services: Services, item: Item, tally: WorkerTally) -> None:
         ended = await services.ingestor.process(item)
     except StorageUnavailable as error:
         log.warning("link %s left pending, the database is unavailable: %s", item.id, error)
+        with contextlib.suppress(StorageUnavailable):  # claimable again at once, here or elsewhere
+            await services.repository.release(services.owner, [item.id])
         return
     if ended.status == DONE:
         tally.done += 1
