@@ -2,6 +2,8 @@
 on the same pages with the same number of workers, in one run.
 
     .venv/bin/python bench/throughput.py [CORPUS_FOLDER] [--workers 2] [--rounds 3] [--limit N] [--json FILE]
+    .venv/bin/python bench/throughput.py [CORPUS_FOLDER] --worker-processes 1,2,4 [--rounds 3]
+                                         [--postgres postgresql://postgres@127.0.0.1:5432]
 
 With a corpus folder (e.g. ../shared/corpus/wcxb-dev, pages/*.html.gz) its pages are read; without
 one, the test suite's generated articles. Each round measures, one after another:
@@ -15,6 +17,12 @@ one, the test suite's generated articles. Each round measures, one after another
 Every row runs in the same kind of worker pool (the bot's: warm workers forked from one server),
 warmed before it is timed, and the rows take turns, 50 pages at a time, so that the shared
 machine's changing load falls on all of them alike. Prints each round, the medians and their ratios; writes JSON.
+
+With --worker-processes, instead: links/s with N `newsdesk worker` processes sharing one PostgreSQL
+database (a fresh one per round on --postgres, dropped after), each with --workers extraction
+workers. The workers are started and warm first (their pools up, nothing pending); then the
+pages are committed as pending links in one transaction, and the clock runs until every link is
+done or failed. The counts take turns within a round; the table gives the median of the rounds.
 """
 
 from __future__ import annotations
@@ -24,10 +32,13 @@ import asyncio
 import gzip
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,6 +143,84 @@ async def one_round(pages: list[bytes], workers: int, chunk: int) -> dict[str, A
     return figures
 
 
+def worker_processes_round(pages: list[bytes], counts: list[int], workers: int, server: str) -> dict[int, float]:
+    """links/s with each number of worker processes, on a fresh database each."""
+    figures: dict[int, float] = {}
+    with WebServer() as web:
+        urls = [web.add(f"/bench/{n}", body, content_type="text/html; charset=utf-8") for n, body in enumerate(pages)]
+        for count in counts:
+            figures[count] = _links_per_second(urls, count, workers, server)
+    return figures
+
+
+def _links_per_second(urls: list[str], count: int, workers: int, server: str) -> float:
+    import psycopg
+
+    name = f"newsdesk_bench_workers_{uuid.uuid4().hex[:8]}"
+    admin = f"{server.rstrip('/')}/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = f"{server.rstrip('/')}/{name}"
+    environ = os.environ | {"NEWSDESK_DB": url, "FETCH_ALLOW_NETWORKS": "127.0.0.2/32", "LOG_LEVEL": "INFO",
+                            "EXTRACT_WORKERS": str(workers), "PYTHONUNBUFFERED": "1"}
+    processes: list[tuple[subprocess.Popen[bytes], Path]] = []
+    try:
+        subprocess.run([sys.executable, "-m", "bot.cli", "latest"], cwd=ROOT, env=environ, check=True,
+                       capture_output=True)  # the schema, before the workers start
+        with tempfile.TemporaryDirectory() as folder:
+            for n in range(count):
+                log_path = Path(folder) / f"worker{n}.log"
+                with log_path.open("wb") as log:
+                    processes.append((subprocess.Popen(
+                        [sys.executable, "-m", "bot.cli", "worker", "--no-feeds", "--concurrency", "8"], cwd=ROOT,
+                        env=environ, stdout=log, stderr=subprocess.STDOUT), log_path))
+            deadline = time.monotonic() + 120
+            while not all("claiming up to" in path.read_text(errors="replace") for _, path in processes):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the workers did not start within 120 s")
+                time.sleep(0.1)
+            now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+            with psycopg.connect(url, autocommit=True) as connection:
+                started = time.perf_counter()
+                with connection.transaction():
+                    connection.cursor().executemany(
+                        """INSERT INTO items (chat_id, url, canonical_url, domain, status, submitted_at, updated_at)
+                           VALUES (1, %s, %s, '127.0.0.2', 'pending', %s, %s)""",
+                        [(link, link, now, now) for link in urls])
+                while (connection.execute("SELECT count(*) FROM items WHERE status = 'pending'").fetchone()
+                       or (0,))[0]:
+                    time.sleep(0.05)
+                elapsed = time.perf_counter() - started
+    finally:
+        for process, _ in processes:
+            process.send_signal(signal.SIGTERM)
+        for process, _ in processes:
+            process.wait(60)
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return len(urls) / elapsed
+
+
+def main_worker_processes(args: argparse.Namespace, pages: list[bytes]) -> int:
+    counts = [int(part) for part in args.worker_processes.split(",") if part.strip()]
+    print(f"{len(pages)} links, worker processes {counts}, {args.workers} extraction workers each, "
+          f"{os.cpu_count()} cores, PostgreSQL at {args.postgres}")
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        figures = worker_processes_round(pages, counts, args.workers, args.postgres)
+        rounds.append(figures)
+        print(f"round {number}: " + ", ".join(f"{count} workers {value:.1f} links/s" for count, value in figures.items()))
+    medians = {count: statistics.median(r[count] for r in rounds) for count in counts}
+    print(f"\n| worker processes | links/s (median of {len(rounds)} rounds) |\n|---|---|")
+    for count, value in medians.items():
+        print(f"| {count} | {value:.1f} |")
+    args.json.write_text(json.dumps({"links": len(pages), "extraction_workers_each": args.workers,
+                                     "rounds": [{str(k): v for k, v in r.items()} for r in rounds],
+                                     "medians": {str(k): v for k, v in medians.items()}}, indent=2))
+    print(f"\nwritten {args.json}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", nargs="?", type=Path)
@@ -140,8 +229,14 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N pages")
     parser.add_argument("--chunk", type=int, default=50, help="pages each row reads before the next takes its turn")
     parser.add_argument("--json", type=Path, default=Path("bench-throughput.json"))
+    parser.add_argument("--worker-processes", metavar="1,2,4",
+                        help="instead: links/s with these numbers of `newsdesk worker` processes on PostgreSQL")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432",
+                        help="the PostgreSQL server for --worker-processes (a database is made and dropped per round)")
     args = parser.parse_args()
     pages = load_pages(args.corpus, args.limit)
+    if args.worker_processes:
+        return main_worker_processes(args, pages)
     print(f"{len(pages)} pages, {args.workers} workers, {os.cpu_count()} cores; "
           f"workers retire after {PAGES_PER_WORKER} pages or past {WORKER_RSS_MB} MB")
     rounds = []

@@ -9,23 +9,63 @@ for each other; on SQLite one process owns the file and the same statement runs 
 
 A chat's turn (`take_chat_turn`) is the same kind of lease on a chat's outbox: one bot process
 delivers a chat's messages at a time, so they keep their order and one process paces the chat.
+
+`chat_lock` is a short lock on one chat's step (its submissions, placing an item in a story): an
+asyncio lock in the process, and on PostgreSQL then an advisory lock across processes. The
+advisory lock is tried (pg_try_advisory_lock) rather than waited for: the process's one shared
+connection blocked in pg_advisory_lock would stop every other task of the process, including the
+one that holds a lock another process is waiting for.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 
 from storage.base import Store, iso, item_of, unavailable_on_fault
+from storage.errors import StorageUnavailable
 from storage.models import Item
+
+ADVISORY_RETRY_SECONDS = 0.02
+"""How often a chat lock another process holds is tried again."""
+
+
+def advisory_key(purpose: str, chat_id: int) -> int:
+    """The 64-bit key of one chat's lock for one purpose, the same in every process."""
+    digest = hashlib.blake2b(f"newsdesk:{purpose}:{chat_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class LeaseStore(Store):
+    _chat_locks: dict[tuple[str, int], asyncio.Lock]
+
+    @contextlib.asynccontextmanager
+    async def chat_lock(self, purpose: str, chat_id: int) -> AsyncIterator[None]:
+        """Held while one task, in any process sharing the database, does `purpose` for the chat."""
+        if not hasattr(self, "_chat_locks"):
+            self._chat_locks = {}
+        async with self._chat_locks.setdefault((purpose, chat_id), asyncio.Lock()):
+            if not self.shares_work:
+                yield
+                return
+            key = advisory_key(purpose, chat_id)
+            while True:
+                taken = await self._fetchone("SELECT pg_try_advisory_lock(?)", (key,))
+                if taken is not None and taken[0]:
+                    break
+                await asyncio.sleep(ADVISORY_RETRY_SECONDS)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(StorageUnavailable):
+                    await self._fetchone("SELECT pg_advisory_unlock(?)", (key,))
     @property
     def shares_work(self) -> bool:
         """Whether other processes may work on this database at once (PostgreSQL): then a link is

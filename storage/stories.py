@@ -8,14 +8,13 @@ lookups. Editors' choices (/link, /unlink) pin the items they place: grouping ne
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from storage.base import Store, iso, item_of, unavailable_on_fault
+from storage.base import iso, item_of, unavailable_on_fault
+from storage.leases import LeaseStore
 from storage.models import Item
 
 
@@ -62,18 +61,13 @@ class Story:
         return tuple(seen)
 
 
-class StoryStore(Store):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._grouping_locks: dict[int, asyncio.Lock] = {}
-
+class StoryStore(LeaseStore):
     @contextlib.asynccontextmanager
     async def grouping(self, chat_id: int) -> AsyncIterator[None]:
         """Held while one item of the chat is grouped: the links of one message are processed at
-        once, and two groupings that each see the other's item without its story would put
-        them in two stories. One process writes a SQLite database, so a lock of its own is enough."""
-        lock = self._grouping_locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
+        once (by several processes, with workers), and two groupings that each see the other's
+        item without its story would put them in two stories (storage/leases.py, chat_lock)."""
+        async with self.chat_lock("grouping", chat_id):
             yield
 
     async def add_aliases(self, chat_id: int, item_id: int, keys: Iterable[str]) -> None:

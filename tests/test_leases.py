@@ -149,3 +149,44 @@ async def test_a_dead_process_s_link_is_taken_over_when_its_lease_expires(
         assert len(web.requests_to(path)) == 1
     finally:
         await survivor.aclose()
+
+
+async def test_a_chat_lock_is_one_task_at_a_time_across_processes(database_url: str) -> None:
+    """Two repositories on one PostgreSQL database stand for two processes (a SQLite file has one
+    process, and its tasks share one repository); each chat's step runs one at a time, another
+    chat's alongside."""
+    first = await Repository.open(database_url)
+    second = await Repository.open(database_url) if first.shares_work else first
+    inside: list[str] = []
+    overlapped = False
+
+    async def step(repository: Repository, chat_id: int, name: str) -> None:
+        nonlocal overlapped
+        async with repository.chat_lock("intake", chat_id):
+            if any(entry.startswith(f"{chat_id}:") for entry in inside):
+                overlapped = True
+            inside.append(f"{chat_id}:{name}")
+            await asyncio.sleep(0.1)
+            inside.remove(f"{chat_id}:{name}")
+
+    try:
+        started = asyncio.get_running_loop().time()
+        await asyncio.gather(*(step(repository, 5, f"{n}") for n, repository in enumerate([first, second] * 3)),
+                             step(first, 6, "other"))
+        assert not overlapped
+        assert asyncio.get_running_loop().time() - started >= 0.55  # chat 5's six steps in turn
+    finally:
+        await first.close()
+        if second is not first:
+            await second.close()
+
+
+async def test_searches_are_remembered_by_token_the_last_ones_kept(repository: Repository) -> None:
+    first = await repository.remember_search(5, "grain exports", keep=3)
+    assert await repository.remember_search(5, "grain exports", keep=3) == first  # the same query, its token
+    assert await repository.remembered_search(5, first) == "grain exports"
+    assert await repository.remembered_search(6, first) is None  # another chat's token says nothing
+    for n in range(3):
+        await repository.remember_search(5, f"query {n}", keep=3)
+    assert await repository.remembered_search(5, first) is None  # the oldest went
+    assert await repository.remembered_search(5, 12345) is None

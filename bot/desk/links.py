@@ -107,16 +107,14 @@ class HeldLink:
 
 @dataclass
 class Intake:
-    """This process's state of link submission: a lock per chat, so that the hourly count and the
-    writes are one step, and the links held through a storage fault."""
+    """This process's state of link submission: the links held through a storage fault (they are
+    held because the database is down, so they stay in memory). The chat's submissions are one
+    at a time across processes (`chat_lock("intake", ...)`), so the hourly count and the writes
+    are one step."""
 
-    locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     held: list[HeldLink] = field(default_factory=list)
     live_batches: set[int] = field(default_factory=set)
     """Batches this process is still answering: the resume jobs leave their status messages alone."""
-
-    def lock(self, chat_id: int) -> asyncio.Lock:
-        return self.locks.setdefault(chat_id, asyncio.Lock())
 
 
 async def submit_links(
@@ -137,7 +135,7 @@ async def submit_links(
 
 async def _submit_all(services: Services, chat_id: int, links: Sequence[tuple[str, Submitter]],
                       answer_to: Submitter, *, hourly_limit: bool) -> SubmitOutcome:
-    async with services.intake.lock(chat_id):
+    async with services.repository.chat_lock("intake", chat_id):
         since = utc_now() - HOUR
         allowance = await _allowance(services, chat_id, since) if hourly_limit else LinkAllowance(0)
         room = services.settings.max_links_per_hour - allowance.used if hourly_limit else len(links)

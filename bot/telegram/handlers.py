@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TelegramError
@@ -107,7 +106,10 @@ async def search_page(context: Context, chat_id: int, query: str, offset: int, l
                       ) -> tuple[str, InlineKeyboardMarkup | None]:
     page = await services(context).repository.search(chat_id, query, limit=SEARCH_PAGE_SIZE, offset=offset)
     shown, versions = await collapse_search(services(context).repository, page)
-    token = _remember_search(context, query)
+    paged = offset > 0 or page.has_next
+    # the query is kept in the database, for whichever bot replica gets the button press
+    token = await services(context).repository.remember_search(chat_id, query, keep=REMEMBERED_SEARCHES) \
+        if paged else 0
     buttons = []
     if offset > 0:
         buttons.append(InlineKeyboardButton(render.text("page_prev", language),
@@ -116,21 +118,6 @@ async def search_page(context: Context, chat_id: int, query: str, offset: int, l
         buttons.append(InlineKeyboardButton(render.text("page_next", language),
                                             callback_data=f"search:{token}:{offset + SEARCH_PAGE_SIZE}"))
     return render.search_results(shown, language, versions), InlineKeyboardMarkup([buttons]) if buttons else None
-
-
-def _remember_search(context: Context, query: str) -> str:
-    """Keep recent queries in chat_data so page buttons carry only a short token."""
-    chat_data = context.chat_data if context.chat_data is not None else {}
-    searches: OrderedDict[str, str] = chat_data.setdefault("searches", OrderedDict())
-    for token, known in searches.items():
-        if known == query:
-            return token
-    token = str(chat_data.get("search_counter", 0) + 1)
-    chat_data["search_counter"] = int(token)
-    searches[token] = query
-    while len(searches) > REMEMBERED_SEARCHES:
-        searches.popitem(last=False)
-    return token
 
 
 async def on_search_page(update: Update, context: Context) -> None:
@@ -145,7 +132,7 @@ async def on_search_page(update: Update, context: Context) -> None:
         await query.answer(render.text("button_expired", language))
         return
     token, offset = numbers
-    searched = (context.chat_data or {}).get("searches", {}).get(str(token))
+    searched = await services(context).repository.remembered_search(chat_of(update).id, token)
     if searched is None:
         await query.answer(render.text("search_expired", language))
         await query.edit_message_text(render.text("search_expired", language))
