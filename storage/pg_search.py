@@ -6,7 +6,9 @@ The plan follows storage/search.py's on SQLite, without its FTS5-specific walks:
    non-letter separate words), quoted, and joined with `<->` (phrases), `:*` (prefixes), `|`, `&`
    and `!`; `source:` and `author:` terms look at weight D (authors and sources). User text never
    reaches to_tsquery's syntax. Prefixes use PostgreSQL's own `:*`, which the GIN index answers
-   by a range of its sorted keys (no dictionary expansion needed, unlike FTS5).
+   by a range of its sorted keys (no dictionary expansion needed, unlike FTS5). The indexed text is
+   split the same way before PostgreSQL's parser sees it (newsdesk_words in
+   migrations_pg/0002_search.sql), so `example.com`, `3.5` and `-19` are words as on SQLite.
 2. Candidates are the chat's newest matches, newest first, up to `candidates` + 1, filters as
    SQL conditions.
 3. The newest `ranked` candidates are ranked by ts_rank with the weights of SQLite's bm25
@@ -148,7 +150,8 @@ class PgPlan:
         """The page's rows, with excerpts of the translated summary and of the text."""
         marks = ", ".join("?" * len(ids))
         if self.positive:
-            excerpt = "ts_headline('newsdesk', {}, to_tsquery('newsdesk', ?), ?)"
+            # newsdesk_marked (migrations_pg/0002_search.sql) splits the words as the index did
+            excerpt = "replace(ts_headline('newsdesk', newsdesk_marked({}), to_tsquery('newsdesk', ?), ?), chr(1), '')"
             sql = f"""SELECT items.*,
                           {excerpt.format("coalesce(summary_translated, '')")} AS summary_snippet,
                           {excerpt.format(f"left(coalesce(text, ''), {HEADLINE_CHARS})")} AS text_snippet

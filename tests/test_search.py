@@ -14,6 +14,7 @@ import storage.readers
 import storage.search
 from bot.pipeline.models import Article
 from storage.fts import MAX_TERMS
+from storage.models import HIGHLIGHT_END, HIGHLIGHT_START
 from storage.repository import Repository
 from storage.tokens import words
 from tests.test_repository import CHAT, store
@@ -186,3 +187,29 @@ async def test_hostile_queries_find_what_their_words_find(repository: Repository
     await store(repository, "https://e.com/other", title="Weather", text="Rain.")
     page = await repository.search(CHAT, query, limit=5)
     assert {hit.item.id for hit in page.hits} <= {grain.id}
+
+
+SEPARATED = ("Read it at newsroom.ua or write to press@desk.org. Prices rose 3.5% while it was -19 outside; "
+             "a well-known e-mail list, version 2.0.1 in /usr/local, Київ—Львів, café2.")
+
+
+@pytest.mark.parametrize("query", [
+    "newsroom", "ua", "newsroom.ua", '"newsroom ua"', "press", "desk", "press@desk.org", "3", "5", '"3 5"', "19",
+    "known", "well-known", "mail", "2", "usr", "local", "львів", "київ", "cafe2",
+])
+async def test_words_split_at_every_character_that_is_not_a_letter_or_a_digit(repository: Repository,
+                                                                               query: str) -> None:
+    """PostgreSQL's parser keeps hosts, e-mail addresses, decimals and signed numbers whole; the
+    index splits them as SQLite's tokenizer does, so both backends find the same items."""
+    item = await store(repository, "https://e.com/separated", title="Markets", text=SEPARATED)
+    await store(repository, "https://e.com/other", title="Weather", text="Rain and 4 degrees.")
+    page = await repository.search(CHAT, query, limit=5)
+    assert [hit.item.id for hit in page.hits] == [item.id]
+
+
+async def test_an_excerpt_highlights_a_word_inside_a_host_and_keeps_the_text_as_it_was(
+        repository: Repository) -> None:
+    await store(repository, "https://e.com/separated", title="Markets", text=SEPARATED)
+    snippet = (await repository.search(CHAT, "newsroom")).hits[0].snippet
+    assert f"{HIGHLIGHT_START}newsroom{HIGHLIGHT_END}.ua or write to press@desk.org" in snippet
+    assert "\x01" not in snippet
