@@ -75,7 +75,7 @@ def test_compose_file_keeps_data_in_volumes_whatever_env_says() -> None:
     assert service["environment"] == {"NEWSDESK_DB": "/data/newsdesk.db", "BACKUP_DIR": "/backups"}
     assert set(service["volumes"]) == {"newsdesk-data:/data", "newsdesk-backups:/backups"}
     assert service["restart"] == "unless-stopped" and service["stop_signal"] == "SIGTERM"
-    assert set(compose()["volumes"]) == {"newsdesk-data", "newsdesk-backups"}
+    assert set(compose()["volumes"]) == {"newsdesk-data", "newsdesk-backups", "newsdesk-postgres"}
     text = (DEPLOY / "compose.yaml").read_text()
     assert "# ollama:" in text and "LLM_BASE_URL=http://ollama:11434/v1" in text
     # the optional service, uncommented, is valid Compose too
@@ -88,6 +88,26 @@ def test_compose_file_keeps_data_in_volumes_whatever_env_says() -> None:
         block.append("    " + line.removeprefix("  #   "))
     service = yaml.safe_load("\n".join(["services:", *block]))["services"]["ollama"]
     assert service["image"].startswith("ollama/ollama") and service["volumes"] == ["ollama-models:/root/.ollama"]
+
+
+def test_compose_postgres_profile_is_a_server_one_webhook_bot_and_two_workers() -> None:
+    services = compose()["services"]
+    assert "profiles" not in services["newsdesk"]  # `up` without a profile is the one-file desk, as before
+    for name in ("db", "bot", "worker"):
+        assert services[name]["profiles"] == ["postgres"]
+    assert services["db"]["image"].startswith("postgres:") and "healthcheck" in services["db"]
+    assert services["db"]["volumes"] == ["newsdesk-postgres:/var/lib/postgresql/data"]
+    # the password is interpolated from the operator's .env, never written here
+    assert services["db"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    for name in ("bot", "worker"):
+        environment = services[name]["environment"]
+        assert environment["NEWSDESK_DB"] == "postgresql://newsdesk:${POSTGRES_PASSWORD:?}@db:5432/newsdesk"
+        assert environment["NEWSDESK_PROCESSING"] == "workers"
+        assert services[name]["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert services["bot"]["environment"]["WEBHOOK_PORT"] == "8443"
+    assert services["bot"]["ports"] == ["127.0.0.1:8443:8443"]
+    assert services["worker"]["command"] == ["newsdesk", "worker"]
+    assert services["worker"]["deploy"] == {"replicas": 2}
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
