@@ -224,7 +224,7 @@ def test_export_into_a_pipe_closed_early_is_quiet(tmp_path: Path) -> None:
 
 def test_every_command_but_run_takes_chat_and_json() -> None:
     """As the README says: every command but `run` takes --chat=ID and --json; those about the
-    installation rather than a chat (check, backup, restore, migrate) take --json alone."""
+    installation rather than a chat (check, backup, restore, migrate, worker) take --json alone."""
     from bot.cli import build_parser
 
     parser = build_parser()
@@ -234,7 +234,7 @@ def test_every_command_but_run_takes_chat_and_json() -> None:
         options = {option for action in command._actions for option in action.option_strings}
         if name == "run":
             assert "--chat" not in options
-        elif name in ("check", "backup", "restore", "migrate"):
+        elif name in ("check", "backup", "restore", "migrate", "worker"):
             assert "--json" in options and "--chat" not in options, name
         else:
             assert {"--chat", "--json"} <= options, name
