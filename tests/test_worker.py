@@ -142,6 +142,7 @@ def test_once_drains_what_is_pending_and_writes_each_card_once(tmp_path: Path, w
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.fleet
 def test_a_worker_killed_mid_item_leaves_it_to_another(tmp_path: Path, web: WebServer, shared_url: str) -> None:
     environ = environment(shared_url)
     assert newsdesk(environ, "latest").returncode == 0
@@ -259,6 +260,7 @@ def card_counts(telegram: BotApiServer, titles: list[str]) -> dict[str, int]:
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.fleet
 def test_three_workers_and_two_replicas_take_300_links_each_once(
         tmp_path: Path, web: WebServer, shared_url: str, telegram: BotApiServer, chats: list[int]) -> None:
     prefix = f"fleet-{uuid.uuid4().hex[:6]}"
@@ -297,6 +299,7 @@ def test_three_workers_and_two_replicas_take_300_links_each_once(
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.fleet
 def test_two_replicas_at_digest_time_send_one_digest(tmp_path: Path, shared_url: str, telegram: BotApiServer,
                                                      chats: list[int]) -> None:
     chat = chats[0]
