@@ -95,14 +95,8 @@ class Store:
 
     async def _write_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         """Run one statement for each of `rows` and commit them together."""
-        with unavailable_on_fault():
-            try:
-                await self._run_many(sql, rows)
-                await self._db.commit()
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error, psycopg.Error):
-                    await self._db.rollback()
-                raise
+        async with self._committing():
+            await self._run_many(sql, rows)
 
     async def _add_terms(self, texts: Iterable[str | None]) -> None:
         """Count the words of a newly stored text in the search dictionary (storage/search.py)."""
@@ -130,15 +124,28 @@ class Store:
 
     async def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement and commit it; the number of rows it changed."""
+        async with self._committing():
+            ran = await self._run(sql, params)
+        return ran.rowcount
+
+    async def _write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Run one statement with RETURNING and commit it; the rows it returned."""
+        async with self._committing(), self._db.execute(sql, tuple(params)) as cursor:
+            rows = list(await cursor.fetchall())
+        return rows
+
+    @contextlib.asynccontextmanager
+    async def _committing(self) -> AsyncIterator[None]:
+        """Commit what the block wrote, or roll it back if the block fails; a fault of the
+        database's own is StorageUnavailable."""
         with unavailable_on_fault():
             try:
-                ran = await self._run(sql, params)
+                yield
                 await self._db.commit()
             except BaseException:
                 with contextlib.suppress(sqlite3.Error, psycopg.Error):
                     await self._db.rollback()
                 raise
-            return ran.rowcount
 
     async def _items(self, sql: str, params: Iterable[Any] = ()) -> list[Item]:
         return [item_of(row) for row in await self._fetchall(sql, params)]

@@ -22,14 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-import psycopg
-
-from storage.base import Store, iso, item_of, unavailable_on_fault
+from storage.base import Store, iso, item_of
 from storage.errors import StorageUnavailable
 from storage.models import Item
 
@@ -44,13 +41,13 @@ def advisory_key(purpose: str, chat_id: int) -> int:
 
 
 class LeaseStore(Store):
-    _chat_locks: dict[tuple[str, int], asyncio.Lock]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._chat_locks: dict[tuple[str, int], asyncio.Lock] = {}
 
     @contextlib.asynccontextmanager
     async def chat_lock(self, purpose: str, chat_id: int) -> AsyncIterator[None]:
         """Held while one task, in any process sharing the database, does `purpose` for the chat."""
-        if not hasattr(self, "_chat_locks"):
-            self._chat_locks = {}
         async with self._chat_locks.setdefault((purpose, chat_id), asyncio.Lock()):
             if not self.shares_work:
                 yield
@@ -66,6 +63,7 @@ class LeaseStore(Store):
             finally:
                 with contextlib.suppress(StorageUnavailable):
                     await self._fetchone("SELECT pg_advisory_unlock(?)", (key,))
+
     @property
     def shares_work(self) -> bool:
         """Whether other processes may work on this database at once (PostgreSQL): then a link is
@@ -129,16 +127,3 @@ class LeaseStore(Store):
     async def give_up_chat_turns(self, owner: str) -> int:
         """Let go of every chat turn `owner` holds (a bot stopping)."""
         return await self._write("DELETE FROM chat_turns WHERE owner = ?", (owner,))
-
-    async def _write_returning(self, sql: str, params: Sequence[object]) -> list[Any]:
-        """Run one statement with RETURNING and commit it; the rows it returned."""
-        with unavailable_on_fault():
-            try:
-                async with self._db.execute(sql, tuple(params)) as cursor:
-                    rows = list(await cursor.fetchall())
-                await self._db.commit()
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error, psycopg.Error):
-                    await self._db.rollback()
-                raise
-        return rows
