@@ -2,7 +2,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pipeline.summarise import MAX_SUMMARY_CHARS, open_quotations, split_sentences, summarise_extractive
+from bot.pipeline.summarise import (
+    MAX_SUMMARY_CHARS,
+    SUMMARISED_CHARS,
+    open_quotations,
+    split_sentences,
+    summarise_extractive,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +58,19 @@ def test_ukrainian_summary_keeps_whole_sentences() -> None:
     for sentence in split_sentences(summary):
         assert sentence in text
         assert sentence.endswith((".", "!", "?"))
+
+
+def test_a_book_length_text_is_summarised_from_its_opening() -> None:
+    # past SUMMARISED_CHARS (beyond sentences too short to be chosen), paragraphs full of one word
+    # would outweigh the article if they counted
+    opening = "\n".join(
+        f"Paragraph {n} reports that the harbour reopened and grain ships left the port on time." for n in range(50)
+    )
+    flood = "\n".join("Tractors tractors tractors block tractors on tractors roads." for _ in range(20_000))
+    text = opening + "\n" + "No news. " * (SUMMARISED_CHARS // 9) + "\n" + flood
+    summary = summarise_extractive(text)
+    assert "harbour" in summary
+    assert "ractors" not in summary
 
 
 def test_short_text_is_kept_whole() -> None:
