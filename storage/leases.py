@@ -84,6 +84,14 @@ class LeaseStore(Store):
             (owner, iso(now + lease), iso(now), limit))
         return sorted((item_of(row) for row in rows), key=lambda item: item.id)
 
+    async def pending_held_elsewhere(self, owner: str) -> int:
+        """How many pending links another process holds now: they end there, or their lease runs
+        out and they can be claimed again."""
+        row = await self._fetchone(
+            "SELECT count(*) FROM items WHERE status = 'pending' AND lease_until >= ? AND lease_owner <> ?",
+            (iso(self._clock()), owner))
+        return int(row[0]) if row else 0
+
     async def claim_item(self, item_id: int, owner: str, lease: timedelta) -> bool:
         """Take one pending link for `lease` unless another process holds it; True when `owner`
         holds it now (taking it again is renewing it)."""

@@ -64,10 +64,14 @@ async def test_an_expired_lease_is_taken_over_and_a_renewed_one_is_not(clocked: 
     repository, clock = clocked
     [kept, lost] = await pending_links(repository, 2)
     assert len(await repository.claim_pending("dead-or-alive", MINUTE, limit=2)) == 2
+    assert await repository.pending_held_elsewhere("other") == 2
+    assert await repository.pending_held_elsewhere("dead-or-alive") == 0
     clock.now += timedelta(seconds=40)
     assert await repository.renew("dead-or-alive", [kept], MINUTE) == 1
     clock.now += timedelta(seconds=30)  # `lost`'s lease expired; `kept`'s was renewed
+    assert await repository.pending_held_elsewhere("other") == 1  # an expired lease holds nothing
     assert [item.id for item in await repository.claim_pending("other", MINUTE, limit=5)] == [lost]
+    assert await repository.pending_held_elsewhere("other") == 1
     assert not await repository.claim_item(kept, "other", MINUTE)
     assert await repository.claim_item(kept, "dead-or-alive", MINUTE)  # its holder taking it again
 

@@ -20,7 +20,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     worker = commands.add_parser("worker", help="process pending links and due feeds (PostgreSQL; SIGTERM stops)")
     worker.add_argument("--concurrency", type=_at_least_one, default=None, metavar="N",
                         help="links processed at once (default: INGEST_CONCURRENCY)")
-    worker.add_argument("--once", action="store_true", help="process what is pending now, then exit")
+    worker.add_argument("--once", action="store_true",
+                        help="process what is pending now (links another worker holds: once they end or come free), "
+                             "then exit")
     worker.add_argument("--json", action="store_true", help="print what it did as one JSON object")
     worker.add_argument("--lease", type=_seconds, default=DEFAULT_LEASE, metavar="SECONDS",
                         help=f"how long a claim on a link lasts unless renewed (default "

@@ -58,7 +58,8 @@ class WorkerTally:
 async def run_worker(services: Services, *, concurrency: int, once: bool = False, feeds: bool = True,
                      stop: asyncio.Event | None = None) -> WorkerTally:
     """Claim and process pending links (and poll due feeds, with `feeds`) until `stop` is set;
-    with `once`, until nothing claimable is left."""
+    with `once`, until no pending link is left (one another process holds is waited for: it ends
+    there, or its holder's lease runs out and this worker takes it over)."""
     stop = stop or asyncio.Event()
     tally = WorkerTally()
     running: set[asyncio.Task[None]] = set()
@@ -80,7 +81,8 @@ async def run_worker(services: Services, *, concurrency: int, once: bool = False
                 task = asyncio.create_task(_work(services, item, tally), name=f"worker-link:{item.id}")
                 running.add(task)
                 task.add_done_callback(running.discard)
-            if once and not claimed and not running and (feed_task is None or feed_task.done()):
+            if once and not claimed and not running and (feed_task is None or feed_task.done()) \
+                    and not await _held_elsewhere(services):
                 break
             if not claimed:
                 await _idle(stop, running)
@@ -97,6 +99,13 @@ async def _claim(services: Services, room: int) -> list[Item]:
     except StorageUnavailable as error:
         log.warning("worker: nothing claimed, the database is unavailable: %s", error)
         return []
+
+
+async def _held_elsewhere(services: Services) -> int:
+    try:
+        return await services.repository.pending_held_elsewhere(services.owner)
+    except StorageUnavailable:
+        return 0  # a drain that cannot look ends; what is left is claimable by the next run
 
 
 async def _idle(stop: asyncio.Event, running: set[asyncio.Task[None]]) -> None:
