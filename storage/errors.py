@@ -5,7 +5,8 @@
     │                        read-only, locked for too long, I/O error, a damaged file)
     ├── SchemaTooNew         the file was written by a newer Newsdesk: migrations go forward only
     ├── DamagedDatabase      a file offered as a database (a backup to restore) is not a sound one
-    └── DatabaseInUse        a running bot holds the database (restore refuses to replace it)
+    ├── DatabaseInUse        a running bot holds the database (restore refuses to replace it)
+    └── LeaseLost            another process took over a link this one was working on
 
 Callers hold work back and try again on StorageUnavailable; nothing above storage needs to know
 which database is behind it.
@@ -38,6 +39,11 @@ class DamagedDatabase(StorageError):
 
 class DatabaseInUse(StorageError):
     """A running bot holds the database's lock."""
+
+
+class LeaseLost(StorageError):
+    """The link's lease passed to another process (this one stalled past it): the outcome is the
+    other's to store, and this one's was not written."""
 
 
 @contextlib.contextmanager

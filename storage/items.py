@@ -10,7 +10,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storage.base import Store, iso, item_of, unavailable_on_fault
+from storage.errors import LeaseLost
 from storage.models import ArticleRecord, Item, ItemStatus, Stats
+
+_HELD = " AND (CAST(? AS TEXT) IS NULL OR lease_owner = ?)"
+"""An outcome's condition: no holder named, or the named one still holds the link's lease."""
+
+
+def _check_held(changed: int, item_id: int, held_by: str | None) -> None:
+    if not changed and held_by is not None:
+        raise LeaseLost(f"link {item_id} was taken over by another process")
 
 
 class ItemStore(Store):
@@ -51,11 +60,13 @@ class ItemStore(Store):
             row = await self._fetchone("SELECT * FROM items WHERE id = ? AND chat_id = ?", (item_id, chat_id))
         return item_of(row) if row else None
 
-    async def mark_done(self, item_id: int, article: ArticleRecord, summary: str, *, final_url: str) -> Item:
-        """Store the article read from `final_url` and its extractive summary; the item becomes `done`."""
+    async def mark_done(self, item_id: int, article: ArticleRecord, summary: str, *, final_url: str,
+                        held_by: str | None = None) -> Item:
+        """Store the article read from `final_url` and its extractive summary; the item becomes `done`.
+        With `held_by`, only while that process holds the link's lease (else LeaseLost)."""
         authors = list(article.authors)
         now = self._now()
-        await self._write(
+        stored = await self._write(
             """UPDATE items SET status = 'done', failure_reason = NULL, failure_detail = NULL,
                    attempts = attempts + 1, final_url = ?, title = ?, text = ?, text_hash = ?,
                    authors = ?, authors_text = ?, site_name = ?,
@@ -64,7 +75,7 @@ class ItemStore(Store):
                    summary_language = ?, fetched_at = ?, updated_at = ?,
                    lease_owner = NULL, lease_until = NULL,
                    content_kind = ?, access = ?, page_count = ?, published_at = ?, post_links = ?
-               WHERE id = ?""",
+               WHERE id = ?""" + _HELD,
             (
                 final_url, article.title, article.text, hashlib.sha256(article.text.encode()).hexdigest(),
                 json.dumps(authors, ensure_ascii=False), "; ".join(authors), article.site_name,
@@ -73,21 +84,24 @@ class ItemStore(Store):
                 article.language, article.description, summary, article.language, now, now,
                 article.content_kind, article.access, article.page_count, article.published_at,
                 json.dumps(list(article.links), ensure_ascii=False) if article.links else None, item_id,
+                held_by, held_by,
             ),
         )
+        _check_held(stored, item_id, held_by)
         await self._add_terms((article.title, article.text, "; ".join(authors), article.site_name))
         return await self._require(item_id)
 
-    async def mark_failed(self, item_id: int, *, reason: str, detail: str) -> Item:
-        """Record why a link failed; it can be retried later."""
+    async def mark_failed(self, item_id: int, *, reason: str, detail: str, held_by: str | None = None) -> Item:
+        """Record why a link failed; it can be retried later. `held_by` as for mark_done."""
         now = self._now()
-        await self._write(
+        stored = await self._write(
             """UPDATE items SET status = 'failed', failure_reason = ?, failure_detail = ?,
                    attempts = attempts + 1, fetched_at = ?, updated_at = ?,
                    lease_owner = NULL, lease_until = NULL
-               WHERE id = ?""",
-            (reason, detail, now, now, item_id),
+               WHERE id = ?""" + _HELD,
+            (reason, detail, now, now, item_id, held_by, held_by),
         )
+        _check_held(stored, item_id, held_by)
         return await self._require(item_id)
 
     async def set_translation(

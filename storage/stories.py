@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.base import iso, item_of, unavailable_on_fault
+from storage.errors import LeaseLost
 from storage.leases import LeaseStore
 from storage.models import Item
 
@@ -95,21 +96,25 @@ class StoryStore(LeaseStore):
         )
         return item_of(row) if row else None
 
-    async def merge_same_article(self, item_id: int, into: Item, keys: Iterable[str]) -> Item:
+    async def merge_same_article(self, item_id: int, into: Item, keys: Iterable[str], *,
+                                 held_by: str | None = None) -> Item:
         """Item `item_id` turned out to be `into` under another address: it is set aside (failed,
-        'same_article', same_as) and its address keys point to `into`; the item set aside."""
+        'same_article', same_as) and its address keys point to `into`; the item set aside. With
+        `held_by`, only while that process holds the item's lease (else LeaseLost)."""
         now = self._now()
-        with unavailable_on_fault():
-            await self._run(
+        async with self._committing():
+            ran = await self._run(
                 """UPDATE items SET status = 'failed', failure_reason = 'same_article',
                        failure_detail = ?, same_as = ?, updated_at = ?,
-                       lease_owner = NULL, lease_until = NULL WHERE id = ?""",
-                (f"the same article as item {into.id}", into.id, now, item_id))
+                       lease_owner = NULL, lease_until = NULL
+                   WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR lease_owner = ?)""",
+                (f"the same article as item {into.id}", into.id, now, item_id, held_by, held_by))
+            if not ran.rowcount and held_by is not None:
+                raise LeaseLost(f"link {item_id} was taken over by another process")
             await self._run("UPDATE url_aliases SET item_id = ? WHERE item_id = ?", (into.id, item_id))
             await self._run_many(
                 "INSERT INTO url_aliases (chat_id, key, item_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(into.chat_id, key, into.id) for key in dict.fromkeys(keys) if key])
-            await self._db.commit()
         return await self._require(item_id)
 
     async def save_signatures(self, item: Item, signatures: Sequence[Signature]) -> None:

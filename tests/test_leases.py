@@ -4,20 +4,24 @@ pipeline uses them on a database shared by several processes (bot/pipeline/inges
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.pipeline.ingest import Submitter
 from bot.pipeline.models import Article
 from bot.services import Services
+from storage.errors import LeaseLost
 from storage.repository import Repository
 from tests.conftest import settings_for
 from tests.support import articles
 from tests.support.postgres import TestDatabase
-from tests.support.webserver import WebServer
+from tests.support.webserver import Exchange, WebServer
 
 MINUTE = timedelta(minutes=1)
 
@@ -90,6 +94,31 @@ async def test_storing_the_outcome_or_releasing_ends_the_lease(clocked: tuple[Re
     assert await repository.claim_item(failed, "c", MINUTE)
 
 
+async def test_a_stalled_process_s_outcome_is_not_stored_once_another_took_the_link(
+        clocked: tuple[Repository, Clock]) -> None:
+    repository, clock = clocked
+    [done, failed, merged] = await pending_links(repository, 3)
+    assert len(await repository.claim_pending("stalled", MINUTE, limit=3)) == 3
+    clock.now += 2 * MINUTE
+    assert len(await repository.claim_pending("other", MINUTE, limit=3)) == 3
+    await repository.mark_done(done, article("The other's reading"), "Theirs.", final_url="https://example.org/0",
+                               held_by="other")
+    with pytest.raises(LeaseLost):
+        await repository.mark_done(done, article("A late reading"), "Late.", final_url="https://example.org/0",
+                                   held_by="stalled")
+    with pytest.raises(LeaseLost):
+        await repository.mark_failed(failed, reason="timeout", detail="too slow", held_by="stalled")
+    into = await repository.get(done)
+    assert into is not None
+    with pytest.raises(LeaseLost):
+        await repository.merge_same_article(merged, into, ["example.org/2"], held_by="stalled")
+    stored = [await repository.get(item_id) for item_id in (done, failed, merged)]
+    assert [(item.status, item.title, item.attempts) for item in stored if item] == [
+        ("done", "The other's reading", 1), ("pending", None, 0), ("pending", None, 0)]
+    await repository.mark_failed(failed, reason="timeout", detail="too slow", held_by="other")
+    assert (await repository.search(5, "late")).hits == ()  # the late reading's words were not counted
+
+
 async def test_a_chat_turn_is_held_by_one_process_until_it_expires(clocked: tuple[Repository, Clock]) -> None:
     repository, clock = clocked
     assert await repository.take_chat_turn(7, "a", MINUTE)
@@ -153,6 +182,39 @@ async def test_a_dead_process_s_link_is_taken_over_when_its_lease_expires(
         assert len(web.requests_to(path)) == 1
     finally:
         await survivor.aclose()
+
+
+@pytest.mark.postgres
+async def test_a_process_that_lost_its_lease_mid_item_stores_nothing(
+        tmp_path: Path, web: WebServer, shared_url: str) -> None:
+    path = f"/leases/stalled-{uuid.uuid4().hex[:6]}"
+    page = articles.english_article(title="Read too late by a stalled process").encode()
+    reading = threading.Event()
+
+    def slow(exchange: Exchange) -> None:
+        reading.set()
+        time.sleep(1.5)
+        exchange.start(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(page))})
+        exchange.write(page)
+
+    web.route(path, slow)
+    stalled = await open_process(tmp_path, shared_url, lease=timedelta(seconds=30))
+    try:
+        item = (await stalled.ingestor.submit(5, web.url(path), Submitter())).item
+        processing = asyncio.create_task(stalled.ingestor.process(item))
+        assert await asyncio.to_thread(reading.wait, 20)
+        # as if the process had stalled past its lease and another had taken the link over
+        async with await psycopg.AsyncConnection.connect(shared_url, autocommit=True) as other:
+            await other.execute("UPDATE items SET lease_owner = 'other', lease_until = now() + interval '1 hour' "
+                                "WHERE id = %s", (item.id,))
+            ended = await asyncio.wait_for(processing, 20)
+            row = await (await other.execute("SELECT status, lease_owner, attempts FROM items WHERE id = %s",
+                                             (item.id,))).fetchone()
+        assert ended.status == "pending"
+        assert row == ("pending", "other", 0)  # left to the process that holds it
+        assert (await stalled.repository.search(5, "stalled")).hits == ()
+    finally:
+        await stalled.aclose()
 
 
 async def test_a_chat_lock_is_one_task_at_a_time_across_processes(database_url: str) -> None:

@@ -32,7 +32,7 @@ from bot.pipeline.stories import DEFAULT_GROUPING, Grouping, group
 from bot.pipeline.tgpost import post_address, preview_url
 from bot.pipeline.urlforms import article_key, declared_addresses
 from bot.pipeline.workers import WorkerPool
-from storage.errors import StorageUnavailable
+from storage.errors import LeaseLost, StorageUnavailable
 from storage.models import FAILED, PENDING, Item
 from storage.repository import Repository
 
@@ -139,7 +139,11 @@ class Ingestor:
                 if current is None or current.status != PENDING:
                     return current or item
             async with self._renewing(item.id), chat_slots, self._slots:
-                return await self._process(item)
+                try:
+                    return await self._process(item)
+                except LeaseLost:  # stalled past the lease: another process took the link and ends it
+                    log.warning("link %s was taken over by another process; its outcome is theirs", item.id)
+                    return await self.repository.get(item.id) or item
         finally:
             self._in_flight.pop(item.id).set()
 
@@ -176,6 +180,7 @@ class Ingestor:
 
     async def _process(self, item: Item) -> Item:
         clock = _Stopwatch()
+        held_by = self.owner if self.repository.shares_work else None  # the outcome only while it holds the lease
         final_url = None
         try:
             if (post := post_address(item.canonical_url)) is not None:
@@ -192,14 +197,14 @@ class Ingestor:
                 )
         except IngestError as error:
             _log_outcome(item, clock, reason=error.reason, detail=str(error))
-            return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error))
+            return await self.repository.mark_failed(item.id, reason=error.reason, detail=str(error), held_by=held_by)
         except StorageUnavailable:
             raise  # a database fault: the link stays pending for the next attempt
         except Exception as error:
             log.exception("link %s failed unexpectedly", item.id)
             _log_outcome(item, clock, reason="internal_error", detail=type(error).__name__)
             return await self.repository.mark_failed(
-                item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}"
+                item.id, reason="internal_error", detail=f"unexpected error: {type(error).__name__}", held_by=held_by
             )
         final = final_url or page.final_url
         # a post's preview page names the preview's own address, not the post's: not an alias
@@ -209,8 +214,8 @@ class Ingestor:
         same = await self.repository.find_alias(item.chat_id, found, other_than=item.id)
         if same is not None and _same_text(same, article.title, article.text):
             _log_outcome(item, clock, reason="same_article", detail=f"item {same.id}")
-            return await self.repository.merge_same_article(item.id, same, found)
-        stored = await self.repository.mark_done(item.id, article, summary, final_url=final)
+            return await self.repository.merge_same_article(item.id, same, found, held_by=held_by)
+        stored = await self.repository.mark_done(item.id, article, summary, final_url=final, held_by=held_by)
         await self.repository.add_aliases(item.chat_id, item.id, found)
         stored = replace(stored, story_id=await group(self.repository, stored, self.grouping))
         _log_outcome(stored, clock)
