@@ -41,6 +41,14 @@ _TOKEN = re.compile(
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _FILTER_KEYS = {"source", "site", "author", "lang", "language", "after", "before"}
 _COLUMN_FOR_KEY = {"source": "source_text", "site": "source_text", "author": "authors_text"}
+FIRST_WINDOW = 65_536
+"""Ids in the first window of the newest-first walk over a query's matches; each next window is
+twice as wide (storage/search.py on SQLite, storage/pg_search.py on PostgreSQL)."""
+WALK_BUDGET = 0.008
+"""Seconds of walking after which a search that has a page stops looking for more candidates."""
+SMALL_CHAT = 0.25
+"""A chat with less than this share of the archive's items is searched through the chat first:
+its tag on SQLite, its index on PostgreSQL."""
 MAX_TERMS = 12
 """Distinct terms (positive and excluded together) one search may use; those after are dropped."""
 

@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 
 from storage.errors import unavailable_on_fault
-from storage.fts import ParsedQuery, Term, item_filters
+from storage.fts import FIRST_WINDOW, SMALL_CHAT, WALK_BUDGET, ParsedQuery, Term, item_filters
 from storage.postgres import PgConnection
 from storage.readers import Interrupted, Reader, Readers
 from storage.tokens import TOKEN, fold
@@ -37,6 +37,8 @@ RANK_WEIGHTS = "{0.2, 0.1, 0.3, 1.0}"
 bm25 column weights (2, 1, 3, 10) scaled to PostgreSQL's range (at most 1)."""
 HEADLINE = "StartSel=\x02, StopSel=\x03, MaxWords=16, MinWords=8, ShortWord=0, MaxFragments=1"
 """ts_headline's options: the highlight markers of storage/models.py, about FTS5's 16-token snippets."""
+MIN_WINDOW = 4096
+"""Ids in the narrowest first window (of a query whose words are in nearly every item)."""
 HEADLINE_CHARS = 100_000
 """Text an excerpt is looked for in: ts_headline parses what it is given."""
 
@@ -67,6 +69,11 @@ def tsquery_text(parsed: ParsedQuery) -> tuple[str | None, str | None, bool]:
     return (" & ".join(groups) or None), (" | ".join(excluded) or None), True
 
 
+def _words(term: Term) -> list[str]:
+    """The words a term's matches all hold; none for a prefix."""
+    return [] if term.prefix else [fold(token) for token in TOKEN.findall(term.text)]
+
+
 class PgReader(Reader):
     """A reader on a PostgreSQL connection of its own; each statement runs under statement_timeout
     set to what is left of the deadline."""
@@ -75,7 +82,9 @@ class PgReader(Reader):
         super().__init__(connection)  # type: ignore[arg-type]
         self.pg = connection
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Iterable[Any] = (), *, index_only: bool = False) -> list[Any]:
+        """The statement's rows; with `index_only`, planned without plain index scans and table
+        scans, which test each row they pass (a full-text match by the GIN index's bitmap)."""
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise Interrupted
@@ -83,8 +92,14 @@ class PgReader(Reader):
             try:
                 timeout = "0" if left == float("inf") else str(max(1, int(left * 1000)))
                 await self.pg.raw.execute(f"SET statement_timeout = {timeout}")
-                async with self.pg.execute(sql, tuple(params)) as cursor:
-                    return list(await cursor.fetchall())
+                if index_only:
+                    await self.pg.raw.execute("SET enable_indexscan = off; SET enable_seqscan = off")
+                try:
+                    async with self.pg.execute(sql, tuple(params)) as cursor:
+                        return list(await cursor.fetchall())
+                finally:
+                    if index_only:
+                        await self.pg.raw.execute("RESET enable_indexscan; RESET enable_seqscan")
             except psycopg.errors.QueryCanceled as error:
                 raise Interrupted from error
 
@@ -103,6 +118,8 @@ class PgReaders(Readers):
 
 class PgPlan:
     def __init__(self, chat_id: int, parsed: ParsedQuery) -> None:
+        self.chat_id = chat_id
+        self.groups = parsed.groups
         self.positive, self.excluded, self.possible = tsquery_text(parsed)
         self.filters, self.params = item_filters(chat_id, parsed)
         if self.positive and self.excluded:
@@ -110,22 +127,90 @@ class PgPlan:
         else:
             self.match = self.positive
 
-    async def candidates(self, reader: Reader, *, cap: int) -> tuple[list[int], bool]:
-        """The chat's newest matching ids, newest first, up to `cap`; and whether more exist."""
+    async def candidates(self, reader: Reader, *, cap: int, want: int) -> tuple[list[int], bool]:
+        """The chat's newest matching ids, newest first, up to `cap`; and whether more exist (over
+        the cap, or where the budgets stopped the walk)."""
+        if not self.match:
+            return await self._by_filters(reader, cap=cap)
+        try:
+            counts = await reader.fetchall(
+                "SELECT sum(n) FILTER (WHERE chat_id = ?), sum(n) FROM chat_counts WHERE status = 'done'",
+                (self.chat_id,))
+            mine, everyone = (counts[0][0] or 0, counts[0][1] or 0) if counts else (0, 0)
+            if mine < SMALL_CHAT * everyone:
+                # the planner's choice: the chat's own index, or the GIN index, whichever reads less
+                rows = await reader.fetchall(
+                    f"""SELECT items.id FROM items WHERE items.search_vector @@ to_tsquery('newsdesk', ?)
+                            AND {" AND ".join(self.filters)}
+                        ORDER BY items.id DESC LIMIT ?""", (self.match, *self.params, cap + 1))
+                found = [row[0] for row in rows]
+                return found[:cap], len(found) > cap
+            first = await self._first_window(reader, cap=cap, mine=mine, everyone=everyone)
+        except Interrupted:
+            return [], True
+        return await self._walk(reader, cap=cap, want=want, first=first)
+
+    async def _first_window(self, reader: Reader, *, cap: int, mine: int, everyone: int) -> int:
+        """Ids of the walk's first window: about twice what holds `cap` matches when the search
+        dictionary tells how many items hold the query's words (a bitmap read of the window visits
+        every match in it, so the window of a word in every item must be narrow), else FIRST_WINDOW."""
+        groups = [[_words(term) for term in group] for group in self.groups]
+        if not groups or not mine or any(not words for group in groups for words in group):
+            return FIRST_WINDOW  # a prefix: how many items hold it is not counted
+        looked_up = sorted({word for group in groups for words in group for word in words})
+        marks = ", ".join("?" * len(looked_up))
+        rows = await reader.fetchall(f"SELECT term, docs FROM search_terms WHERE term IN ({marks})", looked_up)
+        docs: dict[str, int] = {row[0]: row[1] for row in rows}
+        # a term is in at most as many items as its rarest word; a group, in its terms' together;
+        # the query, in as many as its rarest group
+        holding = min(sum(min(docs.get(word, 0) for word in words) for words in group) for group in groups)
+        if not holding:
+            return FIRST_WINDOW
+        share = min(1.0, holding / everyone) * mine / everyone  # of the ids, in this chat, with the words
+        return max(MIN_WINDOW, int(2 * cap / share))
+
+    async def _walk(self, reader: Reader, *, cap: int, want: int, first: int) -> tuple[list[int], bool]:
+        """The newest matches through windows of ids, each twice as wide as the last, read by the
+        GIN index alone: walking the newest ids and testing each row's search_vector would read
+        every row's vector (a few kB, stored apart from the row) until enough match."""
+        assert isinstance(reader, PgReader)
+        found: list[int] = []
+        window = first
+        started = time.monotonic()
+        conditions = " AND ".join(self.filters)
+        high = 0
+        try:
+            rows = await reader.fetchall("SELECT max(id) FROM items")
+            high = rows[0][0] or 0
+            while high > 0 and len(found) <= cap:
+                low = max(0, high - window)
+                rows = await reader.fetchall(
+                    f"""SELECT items.id FROM items
+                        WHERE items.search_vector @@ to_tsquery('newsdesk', ?) AND items.id > ? AND items.id <= ?
+                            AND {conditions}
+                        ORDER BY items.id DESC LIMIT ?""",
+                    (self.match, low, high, *self.params, cap + 1 - len(found)), index_only=True)
+                found.extend(row[0] for row in rows)
+                high, window = low, window * 2
+                if len(found) >= want and time.monotonic() - started > WALK_BUDGET:
+                    break
+        except Interrupted:
+            return found[:cap], True
+        if len(found) > cap:
+            return found[:cap], True
+        return found, high > 0
+
+    async def _by_filters(self, reader: Reader, *, cap: int) -> tuple[list[int], bool]:
+        """Filters and exclusions alone: the chat's newest items that pass them."""
         conditions = " AND ".join(self.filters)
         params = list(self.params)
-        if self.match:
-            sql = f"""SELECT items.id FROM items WHERE items.search_vector @@ to_tsquery('newsdesk', ?) AND {conditions}
-                      ORDER BY items.id DESC LIMIT ?"""
-            params.insert(0, self.match)
-        else:  # filters and exclusions alone: the chat's newest items that pass them
-            if self.excluded:
-                conditions += " AND NOT (items.search_vector @@ to_tsquery('newsdesk', ?))"
-                params.append(self.excluded)
-            sql = f"""SELECT items.id FROM items WHERE {conditions}
-                      ORDER BY items.submitted_at DESC, items.id DESC LIMIT ?"""
+        if self.excluded:
+            conditions += " AND NOT (items.search_vector @@ to_tsquery('newsdesk', ?))"
+            params.append(self.excluded)
         try:
-            rows = await reader.fetchall(sql, (*params, cap + 1))
+            rows = await reader.fetchall(
+                f"""SELECT items.id FROM items WHERE {conditions}
+                    ORDER BY items.submitted_at DESC, items.id DESC LIMIT ?""", (*params, cap + 1))
         except Interrupted:
             return [], True
         found = [row[0] for row in rows]

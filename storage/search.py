@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from storage.base import Store, item_of
-from storage.fts import ParsedQuery, Term, item_filters, parse_query
+from storage.fts import FIRST_WINDOW, SMALL_CHAT, WALK_BUDGET, ParsedQuery, Term, item_filters, parse_query
 from storage.models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SearchPage
 from storage.pg_search import PgPlan
 from storage.readers import Interrupted, Reader
@@ -36,10 +36,6 @@ CANDIDATES = 1000
 """Matches counted at most; a desk reads the first pages, never the thousandth hit."""
 RANKED = 300
 """The newest candidates ranked by relevance; pages beyond them follow newest first."""
-FIRST_WINDOW = 65_536
-"""Rowids in the first window of the newest-first walk; each next window is twice as wide."""
-WALK_BUDGET = 0.008
-"""Seconds of walking after which a search that has a page stops looking for more candidates."""
 SEARCH_BUDGET = 1.0
 """Seconds one search may take in all; then it answers with what it has, or "too broad"."""
 PREFIX_WORDS = 64
@@ -52,8 +48,6 @@ BM25_SHARE = 0.05
 FTS5's bm25 weighs each phrase by counting its matches in the whole archive (30-50 ms for `the`
 or a phrase of common words at 1,000,000 items), and such a word tells the documents apart
 little anyway."""
-SMALL_CHAT = 0.25
-"""A chat with less than this share of the archive's items is searched through its tag."""
 SEARCH_WEIGHTS = "10.0, 8.0, 3.0, 1.0, 2.0, 2.0, 0.0"  # titles far above the summary and the body
 SNIPPETS = ", ".join(
     f"snippet(items_fts, {column}, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 16) AS {name}"
@@ -89,7 +83,7 @@ class SearchStore(Store):
         if not plan.possible:
             return SearchPage(query, (), 0, offset, limit, parsed.dropped)
         async with self._reading(SEARCH_BUDGET) as reader:
-            found, more = await plan.candidates(reader, cap=CANDIDATES)
+            found, more = await plan.candidates(reader, cap=CANDIDATES, want=offset + limit)
             if not found:
                 return SearchPage(query, (), 0, offset, limit, parsed.dropped, more=more, too_broad=more)
             ranked = await plan.rank(reader, found, ranked=RANKED)
