@@ -10,7 +10,12 @@ The plan follows storage/search.py's on SQLite, without its FTS5-specific walks:
    split the same way before PostgreSQL's parser sees it (newsdesk_words in
    migrations_pg/0002_search.sql), so `example.com`, `3.5` and `-19` are words as on SQLite.
 2. Candidates are the chat's newest matches, newest first, up to `candidates` + 1, filters as
-   SQL conditions.
+   SQL conditions. In a chat that holds a large share of the archive they are walked as on
+   SQLite, through windows of ids each twice as wide as the last, each read through the GIN
+   index's bitmap alone (`index_only`): the planner's own choice for a common word, a backward
+   walk of the primary key testing every row, reads each row's search_vector, a few kB stored
+   apart from the row. The first window is sized from the search dictionary's counts, so a word
+   in every item reads a narrow one. A small chat's matches are left to the planner (its index).
 3. The newest `ranked` candidates are ranked by ts_rank with the weights of SQLite's bm25
    columns (titles far above the summary and the body).
 4. Rows and snippets (ts_headline) are read for the page shown only.
