@@ -12,10 +12,11 @@ The plan follows storage/search.py's on SQLite, without its FTS5-specific walks:
 2. Candidates are the chat's newest matches, newest first, up to `candidates` + 1, filters as
    SQL conditions. In a chat that holds a large share of the archive they are walked as on
    SQLite, through windows of ids each twice as wide as the last, each read through the GIN
-   index's bitmap alone (`index_only`): the planner's own choice for a common word, a backward
-   walk of the primary key testing every row, reads each row's search_vector, a few kB stored
-   apart from the row. The first window is sized from the search dictionary's counts, so a word
-   in every item reads a narrow one. A small chat's matches are left to the planner (its index).
+   index's bitmap alone: the planner's own choice for a common word, a backward walk of the
+   primary key testing every row, reads each row's search_vector, a few kB stored apart from the
+   row. The first window is sized from the search dictionary's counts, so a word in every item
+   reads a narrow one. A small chat's items are tested one by one (its index) when they are fewer
+   than the items that hold the words, else the GIN index's matches are read.
 3. The newest `ranked` candidates are ranked by ts_rank with the weights of SQLite's bm25
    columns (titles far above the summary and the body).
 4. Rows and snippets (ts_headline) are read for the page shown only.
@@ -26,7 +27,7 @@ search past its budget is cancelled by the server and answers as on SQLite.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -87,9 +88,9 @@ class PgReader(Reader):
         super().__init__(connection)  # type: ignore[arg-type]
         self.pg = connection
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = (), *, index_only: bool = False) -> list[Any]:
-        """The statement's rows; with `index_only`, planned without plain index scans and table
-        scans, which test each row they pass (a full-text match by the GIN index's bitmap)."""
+    async def fetchall(self, sql: str, params: Iterable[Any] = (), *, avoid: Sequence[str] = ()) -> list[Any]:
+        """The statement's rows, planned without the planner's methods named in `avoid` (e.g.
+        "indexscan", "bitmapscan": the enable_* settings), which are restored afterwards."""
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise Interrupted
@@ -97,14 +98,14 @@ class PgReader(Reader):
             try:
                 timeout = "0" if left == float("inf") else str(max(1, int(left * 1000)))
                 await self.pg.raw.execute(f"SET statement_timeout = {timeout}")
-                if index_only:
-                    await self.pg.raw.execute("SET enable_indexscan = off; SET enable_seqscan = off")
+                for method in avoid:
+                    await self.pg.raw.execute(f"SET enable_{method} = off")
                 try:
                     async with self.pg.execute(sql, tuple(params)) as cursor:
                         return list(await cursor.fetchall())
                 finally:
-                    if index_only:
-                        await self.pg.raw.execute("RESET enable_indexscan; RESET enable_seqscan")
+                    for method in avoid:
+                        await self.pg.raw.execute(f"RESET enable_{method}")
             except psycopg.errors.QueryCanceled as error:
                 raise Interrupted from error
 
@@ -137,48 +138,47 @@ class PgPlan:
         the cap, or where the budgets stopped the walk)."""
         if not self.match:
             return await self._by_filters(reader, cap=cap)
+        assert isinstance(reader, PgReader)
         try:
             counts = await reader.fetchall(
                 "SELECT sum(n) FILTER (WHERE chat_id = ?), sum(n) FROM chat_counts WHERE status = 'done'",
                 (self.chat_id,))
             mine, everyone = (counts[0][0] or 0, counts[0][1] or 0) if counts else (0, 0)
-            if mine < SMALL_CHAT * everyone:
-                # the planner's choice: the chat's own index, or the GIN index, whichever reads less
-                rows = await reader.fetchall(
-                    f"""SELECT items.id FROM items WHERE items.search_vector @@ to_tsquery('newsdesk', ?)
-                            AND {" AND ".join(self.filters)}
-                        ORDER BY items.id DESC LIMIT ?""", (self.match, *self.params, cap + 1))
-                found = [row[0] for row in rows]
-                return found[:cap], len(found) > cap
-            first = await self._first_window(reader, cap=cap, mine=mine, everyone=everyone)
+            holding = await self._holding(reader)
+            if mine >= SMALL_CHAT * everyone:
+                share = min(1.0, holding / everyone) * mine / everyone if holding and everyone else 0.0
+                first = max(MIN_WINDOW, int(2 * cap / share)) if share else FIRST_WINDOW
+                return await self._walk(reader, cap=cap, want=want, first=first)
+            # a small chat: its own items tested one by one when they are fewer than the items
+            # holding the words, else the GIN index's matches (then the planner's choice)
+            avoid = ("bitmapscan",) if holding and mine < holding else ()
+            rows = await reader.fetchall(
+                f"""SELECT items.id FROM items WHERE items.search_vector @@ to_tsquery('newsdesk', ?)
+                        AND {" AND ".join(self.filters)}
+                    ORDER BY items.id DESC LIMIT ?""", (self.match, *self.params, cap + 1), avoid=avoid)
         except Interrupted:
             return [], True
-        return await self._walk(reader, cap=cap, want=want, first=first)
+        found = [row[0] for row in rows]
+        return found[:cap], len(found) > cap
 
-    async def _first_window(self, reader: Reader, *, cap: int, mine: int, everyone: int) -> int:
-        """Ids of the walk's first window: about twice what holds `cap` matches when the search
-        dictionary tells how many items hold the query's words (a bitmap read of the window visits
-        every match in it, so the window of a word in every item must be narrow), else FIRST_WINDOW."""
+    async def _holding(self, reader: Reader) -> int | None:
+        """At most how many items hold the query's words, by the search dictionary; None when it
+        cannot tell (a prefix: how many items hold one is not counted)."""
         groups = [[_words(term) for term in group] for group in self.groups]
-        if not groups or not mine or any(not words for group in groups for words in group):
-            return FIRST_WINDOW  # a prefix: how many items hold it is not counted
+        if not groups or any(not words for group in groups for words in group):
+            return None
         looked_up = sorted({word for group in groups for words in group for word in words})
         marks = ", ".join("?" * len(looked_up))
         rows = await reader.fetchall(f"SELECT term, docs FROM search_terms WHERE term IN ({marks})", looked_up)
         docs: dict[str, int] = {row[0]: row[1] for row in rows}
         # a term is in at most as many items as its rarest word; a group, in its terms' together;
         # the query, in as many as its rarest group
-        holding = min(sum(min(docs.get(word, 0) for word in words) for words in group) for group in groups)
-        if not holding:
-            return FIRST_WINDOW
-        share = min(1.0, holding / everyone) * mine / everyone  # of the ids, in this chat, with the words
-        return max(MIN_WINDOW, int(2 * cap / share))
+        return min(sum(min(docs.get(word, 0) for word in words) for words in group) for group in groups)
 
-    async def _walk(self, reader: Reader, *, cap: int, want: int, first: int) -> tuple[list[int], bool]:
+    async def _walk(self, reader: PgReader, *, cap: int, want: int, first: int) -> tuple[list[int], bool]:
         """The newest matches through windows of ids, each twice as wide as the last, read by the
         GIN index alone: walking the newest ids and testing each row's search_vector would read
         every row's vector (a few kB, stored apart from the row) until enough match."""
-        assert isinstance(reader, PgReader)
         found: list[int] = []
         window = first
         started = time.monotonic()
@@ -194,7 +194,7 @@ class PgPlan:
                         WHERE items.search_vector @@ to_tsquery('newsdesk', ?) AND items.id > ? AND items.id <= ?
                             AND {conditions}
                         ORDER BY items.id DESC LIMIT ?""",
-                    (self.match, low, high, *self.params, cap + 1 - len(found)), index_only=True)
+                    (self.match, low, high, *self.params, cap + 1 - len(found)), avoid=("indexscan", "seqscan"))
                 found.extend(row[0] for row in rows)
                 high, window = low, window * 2
                 if len(found) >= want and time.monotonic() - started > WALK_BUDGET:

@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+import storage.pg_search
 import storage.readers
 import storage.search
 from bot.pipeline.models import Article
@@ -107,6 +108,36 @@ async def test_over_the_candidate_cap_the_total_is_a_lower_bound(repository: Rep
     assert page.total == 5 and page.more and len(page.hits) == 3 and page.has_next
     newest = {hit.item.title for hit in (await repository.search(CHAT, "grain", limit=5)).hits}
     assert newest == {f"Grain {n}" for n in range(3, 8)}  # the newest five are the candidates
+
+
+@pytest.mark.parametrize("window", [2, 65_536])
+async def test_narrow_and_wide_walks_find_the_same_matches_in_big_and_small_chats(
+        repository: Repository, monkeypatch, window: int) -> None:
+    """The walk's windows (and, on PostgreSQL, a small chat's plan) change what is read, never
+    what is found: windows of two ids find what one window of everything finds."""
+    for module in (storage.search, storage.pg_search):
+        monkeypatch.setattr(module, "FIRST_WINDOW", window)
+    monkeypatch.setattr(storage.pg_search, "MIN_WINDOW", window)
+    big: dict[str, list[int]] = {"grain": [], "harbour": [], "grain harbour": [], '"grain harbour"': []}
+    small: dict[str, list[int]] = {query: [] for query in big}
+    for n in range(30):
+        harbour = n in (3, 17, 25)
+        text = "Grain harbour news." if n == 17 else "Grain news from the harbour." if harbour else "Grain news."
+        item = await store(repository, f"https://e.com/big{n}", title=f"Report {n}", text=text)
+        if n % 10 == 0:
+            mine = await store(repository, f"https://e.com/small{n}", chat=555, title=f"Note {n}", text=text)
+            small["grain"].append(mine.id)
+        big["grain"].append(item.id)
+        if harbour:
+            big["harbour"].append(item.id)
+            big["grain harbour"].append(item.id)
+        if n == 17:
+            big['"grain harbour"'].append(item.id)
+    for chat, expected in ((CHAT, big), (555, small)):
+        for query, ids in expected.items():
+            page = await repository.search(chat, query, limit=50)
+            assert sorted(hit.item.id for hit in page.hits) == sorted(ids), (chat, query)
+            assert page.total == len(ids) and not page.more
 
 
 async def test_a_slow_search_does_not_hold_up_the_writer(repository: Repository) -> None:
