@@ -5,8 +5,9 @@ The plan follows storage/search.py's on SQLite, without its FTS5-specific walks:
    are split as the SQLite tokenizer splits them (storage/tokens.py: apostrophes and every other
    non-letter separate words), quoted, and joined with `<->` (phrases), `:*` (prefixes), `|`, `&`
    and `!`; `source:` and `author:` terms look at weight D (authors and sources). User text never
-   reaches to_tsquery's syntax. Prefixes use PostgreSQL's own `:*`, which the GIN index answers
-   by a range of its sorted keys (no dictionary expansion needed, unlike FTS5). The indexed text is
+   reaches to_tsquery's syntax. A one-word prefix stands for the dictionary's most common words
+   that begin so, as on SQLite (storage/search.py's prefix_words): `:*` would merge the postings
+   of every such word, and a dozen prefixes of one letter read most of the index. The indexed text is
    split the same way before PostgreSQL's parser sees it (newsdesk_words in
    migrations_pg/0002_search.sql), so `example.com`, `3.5` and `-19` are words as on SQLite.
 2. Candidates are the chat's newest matches, newest first, up to `candidates` + 1, filters as
@@ -27,7 +28,7 @@ search past its budget is cancelled by the server and answers as on SQLite.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -49,12 +50,16 @@ HEADLINE_CHARS = 100_000
 """Text an excerpt is looked for in: ts_headline parses what it is given."""
 
 
-def _term_text(term: Term) -> str | None:
-    """One term as tsquery syntax; None when it has no words (it then matches nothing)."""
+def _term_text(term: Term, words: Sequence[str] | None = None) -> str | None:
+    """One term as tsquery syntax, a prefix given `words` as those words' OR; None when it has no
+    words (it then matches nothing)."""
+    weight = "D" if term.column else ""
+    if term.prefix and words is not None:
+        lexemes = [f"'{word}'" + (f":{weight}" if weight else "") for word in words]
+        return None if not lexemes else lexemes[0] if len(lexemes) == 1 else "(" + " | ".join(lexemes) + ")"
     tokens = [fold(token) for token in TOKEN.findall(term.text)]
     if not tokens:
         return None
-    weight = "D" if term.column else ""
     lexemes = []
     for n, token in enumerate(tokens):
         star = "*" if term.prefix and n == len(tokens) - 1 else ""
@@ -62,22 +67,26 @@ def _term_text(term: Term) -> str | None:
     return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
 
 
-def tsquery_text(parsed: ParsedQuery) -> tuple[str | None, str | None, bool]:
-    """The positive part and the excluded part as to_tsquery text, and whether the query can match
-    at all (a group whose terms have no words matches nothing, as FTS5's empty phrase)."""
+def tsquery_text(parsed: ParsedQuery, words: Mapping[Term, Sequence[str]] | None = None,
+                 ) -> tuple[str | None, str | None, bool]:
+    """The positive part and the excluded part as to_tsquery text, prefixes as the `words` given
+    for them, and whether the query can match at all (a group whose terms have no words matches
+    nothing, as FTS5's empty phrase)."""
+    words = words or {}
     groups = []
     for group in parsed.groups:
-        terms = [text for text in (_term_text(term) for term in group) if text]
+        terms = [text for text in (_term_text(term, words.get(term)) for term in group) if text]
         if not terms:
             return None, None, False
         groups.append(terms[0] if len(terms) == 1 else "(" + " | ".join(terms) + ")")
-    excluded = [text for text in (_term_text(term) for term in parsed.excluded) if text]
+    excluded = [text for text in (_term_text(term, words.get(term)) for term in parsed.excluded) if text]
     return (" & ".join(groups) or None), (" | ".join(excluded) or None), True
 
 
 def _words(term: Term) -> list[str]:
-    """The words a term's matches all hold; none for a prefix."""
-    return [] if term.prefix else [fold(token) for token in TOKEN.findall(term.text)]
+    """The whole words a term's matches all hold (a prefix's stem is not one)."""
+    tokens = [fold(token) for token in TOKEN.findall(term.text)]
+    return tokens[:-1] if term.prefix else tokens
 
 
 class PgReader(Reader):
@@ -123,10 +132,11 @@ class PgReaders(Readers):
 
 
 class PgPlan:
-    def __init__(self, chat_id: int, parsed: ParsedQuery) -> None:
+    def __init__(self, chat_id: int, parsed: ParsedQuery, words: Mapping[Term, Sequence[str]] | None = None) -> None:
         self.chat_id = chat_id
         self.groups = parsed.groups
-        self.positive, self.excluded, self.possible = tsquery_text(parsed)
+        self.expansions = dict(words or {})
+        self.positive, self.excluded, self.possible = tsquery_text(parsed, self.expansions)
         self.filters, self.params = item_filters(chat_id, parsed)
         if self.positive and self.excluded:
             self.match: str | None = f"({self.positive}) & !({self.excluded})"
@@ -163,17 +173,24 @@ class PgPlan:
 
     async def _holding(self, reader: Reader) -> int | None:
         """At most how many items hold the query's words, by the search dictionary; None when it
-        cannot tell (a prefix: how many items hold one is not counted)."""
-        groups = [[_words(term) for term in group] for group in self.groups]
-        if not groups or any(not words for group in groups for words in group):
+        cannot tell (a prefix that ends a phrase of no whole words: its words are not looked up)."""
+        terms = [term for group in self.groups for term in group]
+        if not terms or any(not _words(term) and term not in self.expansions for term in terms):
             return None
-        looked_up = sorted({word for group in groups for words in group for word in words})
-        marks = ", ".join("?" * len(looked_up))
-        rows = await reader.fetchall(f"SELECT term, docs FROM search_terms WHERE term IN ({marks})", looked_up)
-        docs: dict[str, int] = {row[0]: row[1] for row in rows}
-        # a term is in at most as many items as its rarest word; a group, in its terms' together;
-        # the query, in as many as its rarest group
-        return min(sum(min(docs.get(word, 0) for word in words) for words in group) for group in groups)
+        looked_up = sorted({word for term in terms for word in (*_words(term), *self.expansions.get(term, ()))})
+        docs: dict[str, int] = {}
+        if looked_up:
+            marks = ", ".join("?" * len(looked_up))
+            rows = await reader.fetchall(f"SELECT term, docs FROM search_terms WHERE term IN ({marks})", looked_up)
+            docs = {row[0]: row[1] for row in rows}
+
+        def holding(term: Term) -> int:
+            if term in self.expansions:  # in at most the items of its words together
+                return sum(docs.get(word, 0) for word in self.expansions[term])
+            return min(docs.get(word, 0) for word in _words(term))  # as many as its rarest word
+
+        # a group, in its terms' together; the query, in as many as its rarest group
+        return min(sum(holding(term) for term in group) for group in self.groups)
 
     async def _walk(self, reader: PgReader, *, cap: int, want: int, first: int) -> tuple[list[int], bool]:
         """The newest matches through windows of ids, each twice as wide as the last, read by the

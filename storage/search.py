@@ -2,7 +2,8 @@
 
 The plan, whatever the query:
 1. Prefix terms (`actu*`) become the most common words of the dictionary (`search_terms`) that
-   begin so, at most PREFIX_WORDS in all; FTS5's own prefix query would merge every such word.
+   begin so, at most PREFIX_WORDS in all (`prefix_words`, on both backends); FTS5's own prefix
+   query would merge every such word.
 2. The matches are walked newest first, through windows of rowids each twice as wide as the last,
    joined to their items for the chat, the status and the filters (language, days), until
    CANDIDATES + 1 are found (so the total is exact up to CANDIDATES, "1,000+" beyond), or
@@ -55,6 +56,29 @@ SNIPPETS = ", ".join(
 )
 
 
+async def prefix_words(reader: Reader, parsed: ParsedQuery, *, postgresql: bool = False) -> dict[Term, list[str]]:
+    """The dictionary words each one-word prefix term stands for: of the first words that begin so
+    (in byte order), the most common, PREFIX_WORDS shared among the query's prefixes. A prefix
+    that ends a phrase ("foo-ba*") is left to the engine's own prefix query."""
+    prefixes = list(dict.fromkeys(parsed.prefixes))
+    term_column = 'term COLLATE "C"' if postgresql else "term"  # byte order whatever the collation
+    words: dict[Term, list[str]] = {}
+    for term in prefixes:
+        tokens = TOKEN.findall(term.text)
+        if len(tokens) != 1:
+            continue
+        stem = fold(tokens[0])
+        rows = await reader.fetchall(
+            f"""SELECT term FROM (SELECT term, docs FROM search_terms WHERE {term_column} >= ? AND {term_column} < ?
+                                  ORDER BY {term_column} LIMIT ?) AS scanned
+                ORDER BY docs DESC, term LIMIT ?""",
+            (stem, stem + "\U0010ffff", max(200, PREFIX_SCAN // len(prefixes)),
+             max(4, PREFIX_WORDS // len(prefixes))),
+        )
+        words[term] = [row[0] for row in rows]
+    return words
+
+
 class SearchStore(Store):
     async def search(self, chat_id: int, query: str, *, limit: int = 5, offset: int = 0) -> SearchPage:
         """Full-text search in one chat's items, best of the newest matches first; user text never raises."""
@@ -79,10 +103,13 @@ class SearchStore(Store):
     async def _search_postgres(self, chat_id: int, query: str, parsed: ParsedQuery, *, limit: int,
                                offset: int) -> SearchPage:
         """The same plan on PostgreSQL (storage/pg_search.py)."""
-        plan = PgPlan(chat_id, parsed)
-        if not plan.possible:
-            return SearchPage(query, (), 0, offset, limit, parsed.dropped)
         async with self._reading(SEARCH_BUDGET) as reader:
+            try:
+                plan = PgPlan(chat_id, parsed, await prefix_words(reader, parsed, postgresql=True))
+            except Interrupted:
+                return SearchPage(query, (), 0, offset, limit, parsed.dropped, more=True, too_broad=True)
+            if not plan.possible:
+                return SearchPage(query, (), 0, offset, limit, parsed.dropped)
             found, more = await plan.candidates(reader, cap=CANDIDATES, want=offset + limit)
             if not found:
                 return SearchPage(query, (), 0, offset, limit, parsed.dropped, more=more, too_broad=more)
@@ -119,20 +146,7 @@ class _Plan:
 
     @classmethod
     async def make(cls, reader: Reader, chat_id: int, parsed: ParsedQuery) -> _Plan:
-        prefixes = list(dict.fromkeys(parsed.prefixes))
-        words: dict[Term, list[str]] = {}
-        for term in prefixes:
-            share = max(4, PREFIX_WORDS // len(prefixes))
-            tokens = TOKEN.findall(term.text)
-            if len(tokens) != 1:
-                continue  # "foo-ba*" is the phrase "foo" "ba*": left to FTS5
-            stem = fold(tokens[0])
-            rows = await reader.fetchall(
-                """SELECT term FROM (SELECT term, docs FROM search_terms WHERE term >= ? AND term < ? LIMIT ?)
-                   ORDER BY docs DESC LIMIT ?""",
-                (stem, stem + "\U0010ffff", max(200, PREFIX_SCAN // len(prefixes)), share),
-            )
-            words[term] = [row[0] for row in rows]
+        words = await prefix_words(reader, parsed)
         counts = await reader.fetchall(
             "SELECT sum(n) FILTER (WHERE chat_id = ?), sum(n) FROM chat_counts WHERE status = 'done'", (chat_id,))
         mine, everyone = (counts[0][0] or 0, counts[0][1] or 0) if counts else (0, 0)

@@ -71,6 +71,19 @@ async def test_a_prefix_stands_for_the_words_of_the_index(repository: Repository
     assert (await repository.search(CHAT, "act* -actually")).total == 1
 
 
+async def test_a_prefix_stands_for_its_most_common_words(repository: Repository, monkeypatch) -> None:
+    for n in range(1, 6):  # "actu<letter>" in n items: the rarest, actua, is left out of four words
+        for copy in range(n):
+            await store(repository, f"https://e.com/{n}/{copy}", title=f"Report {n}", text=f"Word actu{'abcde'[n - 1]}.")
+    await store(repository, "https://e.com/smith", title="Other", text="Nothing.", authors=("Jane Smith",))
+    monkeypatch.setattr(storage.search, "PREFIX_WORDS", 4)
+    page = await repository.search(CHAT, "actu*", limit=20)
+    assert page.total == 2 + 3 + 4 + 5 and "Report 1" not in {hit.item.title for hit in page.hits}
+    assert (await repository.search(CHAT, "actub* OR actua*")).total == 1 + 2
+    assert (await repository.search(CHAT, "author:smi*")).total == 1
+    assert (await repository.search(CHAT, "author:actu*")).total == 0  # the words are in the text, not the authors
+
+
 async def test_words_of_the_dictionary_are_the_index_s_own_words(tmp_path) -> None:
     text = ("Київ і Львів: м'ясо, мʼясо та м’ясо; ЇЖАК ґанок. Café naïve Łódź İstanbul straße ŠKODA Ærø "
             "Việt CO₂ 3½ x_y 2026-01-31 e-mail O'Neil")
