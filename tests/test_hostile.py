@@ -491,5 +491,7 @@ def test_newsdesk_add_json_names_every_failure(tmp_path: Path, hostile: WebServe
     printed = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["failure_reason"] or row["status"] for row in printed] == list(links.values()), result.stdout
     assert printed[-1]["title"] == "Центробанк сохранил ключевую ставку"
-    assert elapsed < 20, f"{elapsed:.1f} s"  # one start-up, the links at once, the drip cut at 3 s
+    # the drip was cut (its reason is "timeout", not the server giving up after 15 s); the bound only
+    # catches a hang: start-up alone takes seconds beside other test processes on 2 cores
+    assert elapsed < 45, f"{elapsed:.1f} s"
     assert recorders.connections() == 0
