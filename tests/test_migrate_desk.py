@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.models import Stats
 from storage.repository import Repository
 from tests.support import articles, stories
 from tests.support.postgres import TestDatabase
@@ -76,6 +77,8 @@ def test_a_desk_moves_to_postgresql_whole(tmp_path: Path, web: WebServer, postgr
     fresh = newsdesk(tmp_path, "add", web.add("/migrate/after", articles.english_article(
         title="A report filed after the move")), "--json", chat, NEWSDESK_DB=target)
     assert json.loads(fresh.stdout)["id"] == len(urls) + 1, fresh.stderr
+    counted = asyncio.run(_snapshot(target))["stats"]  # the copy counted once; new items count as they come
+    assert isinstance(counted, Stats) and counted.items == len(urls) and counted.failed == 1
 
 
 def test_migrate_refuses_what_it_cannot_do(tmp_path: Path) -> None:
