@@ -108,7 +108,7 @@ def _count_items(writer: psycopg.Connection[tuple[object, ...]]) -> None:
     """The counts the items' triggers keep (migrations_pg/0001_schema.sql), counted once after the
     copy: counted row by row, every item's trigger updates the same few rows in one transaction,
     whose versions cannot be cleared until it ends, so each update walks all the earlier ones
-    (100,000 items took minutes that way, 1,000,000 did not finish in an hour)."""
+    (100,000 items took 328 s that way; 1,000,000 was stopped after 28 minutes, now 976 s)."""
     writer.execute(
         "INSERT INTO chat_counts (chat_id, status, n) SELECT chat_id, status, count(*) FROM items GROUP BY 1, 2")
     writer.execute(
