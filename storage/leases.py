@@ -132,6 +132,21 @@ class LeaseStore(Store):
                WHERE chat_turns.owner = excluded.owner OR chat_turns.until < ?""",
             (chat_id, owner, iso(now + lease), iso(now))) == 1
 
+    async def take_token(self, bucket: str, *, capacity: float, per_second: float) -> float:
+        """Take a call's token from a bucket that every process shares (PostgreSQL): the seconds
+        the call must wait for its turn, 0 when a token was there. A call past the bucket books
+        the next token to come (the bucket goes below zero), so the waits of all processes
+        together keep the rate."""
+        now = "extract(epoch from clock_timestamp())"
+        rows = await self._write_returning(
+            f"""INSERT INTO rate_buckets AS b (name, tokens, updated) VALUES (?, ?, {now})
+                ON CONFLICT (name) DO UPDATE
+                    SET tokens = least(excluded.tokens + 1, b.tokens + ({now} - b.updated) * ?) - 1, updated = {now}
+                RETURNING tokens""",
+            (bucket, float(capacity) - 1, float(per_second)))
+        tokens = float(rows[0][0]) if rows else 0.0
+        return max(0.0, -tokens / per_second)
+
     async def give_up_chat_turns(self, owner: str) -> int:
         """Let go of every chat turn `owner` holds (a bot stopping)."""
         return await self._write("DELETE FROM chat_turns WHERE owner = ?", (owner,))

@@ -256,3 +256,45 @@ async def test_searches_are_remembered_by_token_the_last_ones_kept(repository: R
         await repository.remember_search(5, f"query {n}", keep=3)
     assert await repository.remembered_search(5, first) is None  # the oldest went
     assert await repository.remembered_search(5, 12345) is None
+
+
+@pytest.mark.postgres
+async def test_a_shared_token_bucket_books_turns_past_its_capacity(shared_url: str) -> None:
+    repository = await Repository.open(shared_url)
+    try:
+        waits = [await repository.take_token("t", capacity=2, per_second=10) for _ in range(4)]
+        assert waits[:2] == [0.0, 0.0]  # the bucket's two tokens
+        assert 0.05 < waits[2] < waits[3] <= 0.2 + 0.05  # then the next ones to come, a tenth of a second apart
+    finally:
+        await repository.close()
+
+
+@pytest.mark.postgres
+async def test_two_replicas_keep_the_bot_s_overall_flood_limit_together(shared_url: str) -> None:
+    """Two bots on one token (two FloodLimiters, each with a connection of its own) sending into
+    different chats: the overall rate is the bot's, not each replica's."""
+    from bot.telegram.ratelimit import FloodLimiter, Rate, Window
+
+    overall = Rate(capacity=3, per_second=10)
+    repositories = [await Repository.open(shared_url) for _ in range(2)]
+    limiters = [FloodLimiter(per_chat=Window(calls=1000, seconds=0.001), overall=overall) for _ in range(2)]
+    for limiter, repository in zip(limiters, repositories, strict=True):
+        limiter.share_overall(lambda capacity, per_second, r=repository: r.take_token(
+            "overall", capacity=capacity, per_second=per_second))
+
+    async def call() -> bool:
+        return True
+
+    async def send(limiter: FloodLimiter, chat_id: int) -> None:
+        await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(send(limiters[n % 2], 1000 + n) for n in range(13)))
+        elapsed = time.monotonic() - started
+    finally:
+        for repository in repositories:
+            await repository.close()
+    # 3 at once, then 10 more at 10 a second between both replicas: about 1 s (each replica's own
+    # bucket alone would let its 6 or 7 calls through in 0.4 s)
+    assert elapsed >= 0.9, f"{elapsed:.2f} s"

@@ -71,7 +71,12 @@ def build_application(settings: Settings, *, lock: DatabaseLock | None = None) -
 
 async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
-    application.bot_data["services"] = await Services.open(settings)
+    services = application.bot_data["services"] = await Services.open(settings)
+    limiter = application.bot.rate_limiter
+    if services.repository.shares_work and isinstance(limiter, FloodLimiter):  # replicas on one bot token
+        repository = services.repository
+        limiter.share_overall(lambda capacity, per_second: repository.take_token(
+            "telegram-overall", capacity=capacity, per_second=per_second))
     application.bot_data["repeats"] = Repeats(application.bot, application.bot_data["services"])
     await commands.register_menu(application)
     # post_init runs before the application starts: work that outlives it goes on the JobQueue

@@ -16,8 +16,12 @@ Only calls that put something in a chat (send*, edit*, copy and forward) are cou
 calls such as getChatMember pass straight through. A 429 pauses just the chat it was for, for the
 time Telegram asks, and the call is tried again (at most `max_retries` times).
 
-The buckets live in this process: replicas sharing one bot token would each allow the full rate,
-so a chat's deliveries belong to one replica (see the Scale-out issue).
+The buckets live in this process. Replicas sharing one bot token (on PostgreSQL) also take the
+overall limit's tokens from a bucket on the server (`share_overall`), so together they keep the
+bot's ~30 a second; a chat's cards and digests are delivered by one replica at a time (its turn),
+so they keep the chat's limits. Answers to commands in one chat from two replicas at the same
+moment can pass the chat's limit: Telegram's 429 then pauses that chat here and the call is tried
+again.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
@@ -35,9 +39,13 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from storage.errors import StorageError
+
 log = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+SharedBucket = Callable[[float, float], Awaitable[float]]
+"""Takes a token from a bucket shared by every replica (capacity, per second): seconds to wait."""
 
 
 class Lane(IntEnum):
@@ -190,6 +198,13 @@ class FloodLimiter(BaseRateLimiter[Lane]):
         self._clock = clock
         self._chats: dict[int | str, _Bucket] = {}
         self._sweep_at = BUCKETS_BEFORE_SWEEP
+        self._overall_rate = overall
+        self._shared: SharedBucket | None = None
+
+    def share_overall(self, take: SharedBucket) -> None:
+        """Take the overall limit's tokens from `take` as well (a bucket every replica shares:
+        called with the capacity and rate, it answers the seconds to wait)."""
+        self._shared = take
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -214,6 +229,7 @@ class FloodLimiter(BaseRateLimiter[Lane]):
         for attempt in range(self._max_retries + 1):
             await bucket.take(lane)
             await self._overall.take(lane)
+            await self._take_shared()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -223,6 +239,17 @@ class FloodLimiter(BaseRateLimiter[Lane]):
                 log.info("Telegram asked chat %s to wait %.1f s (%s)", chat_id, seconds, endpoint)
                 bucket.pause(seconds)
         raise AssertionError("unreachable")
+
+    async def _take_shared(self) -> None:
+        if self._shared is None:
+            return
+        try:
+            wait = await self._shared(self._overall_rate.capacity, self._overall_rate.per_second)
+        except StorageError as error:  # the server is away: this process's own limits still hold
+            log.warning("the shared flood limit could not be read: %s", error)
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _bucket(self, chat_id: object) -> _Bucket:
         key: int | str
