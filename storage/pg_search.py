@@ -50,13 +50,17 @@ HEADLINE_CHARS = 100_000
 """Text an excerpt is looked for in: ts_headline parses what it is given."""
 
 
+def _any(texts: Sequence[str]) -> str:
+    """tsquery text matching any of `texts` (at least one)."""
+    return texts[0] if len(texts) == 1 else "(" + " | ".join(texts) + ")"
+
+
 def _term_text(term: Term, words: Sequence[str] | None = None) -> str | None:
     """One term as tsquery syntax, a prefix given `words` as those words' OR; None when it has no
     words (it then matches nothing)."""
     weight = "D" if term.column else ""
     if term.prefix and words is not None:
-        lexemes = [f"'{word}'" + (f":{weight}" if weight else "") for word in words]
-        return None if not lexemes else lexemes[0] if len(lexemes) == 1 else "(" + " | ".join(lexemes) + ")"
+        return _any([f"'{word}'" + (f":{weight}" if weight else "") for word in words]) if words else None
     tokens = [fold(token) for token in TOKEN.findall(term.text)]
     if not tokens:
         return None
@@ -78,7 +82,7 @@ def tsquery_text(parsed: ParsedQuery, words: Mapping[Term, Sequence[str]] | None
         terms = [text for text in (_term_text(term, words.get(term)) for term in group) if text]
         if not terms:
             return None, None, False
-        groups.append(terms[0] if len(terms) == 1 else "(" + " | ".join(terms) + ")")
+        groups.append(_any(terms))
     excluded = [text for text in (_term_text(term, words.get(term)) for term in parsed.excluded) if text]
     return (" & ".join(groups) or None), (" | ".join(excluded) or None), True
 

@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.services import Services
 from bot.telegram import access, commands, digest_jobs, handlers, links, monitoring, upkeep
 from bot.telegram.background import cancel_background
-from bot.telegram.ratelimit import FloodLimiter
+from bot.telegram.ratelimit import FloodLimiter, SharedBucket
 from bot.telegram.repeats import Repeats
 from storage.errors import StorageError
 from storage.files import DatabaseLock, lock_holder
@@ -74,10 +74,8 @@ async def _post_init(application: Application) -> None:
     services = application.bot_data["services"] = await Services.open(settings)
     limiter = application.bot.rate_limiter
     if services.repository.shares_work and isinstance(limiter, FloodLimiter):  # replicas on one bot token
-        repository = services.repository
-        limiter.share_overall(lambda capacity, per_second: repository.take_token(
-            "telegram-overall", capacity=capacity, per_second=per_second))
-    application.bot_data["repeats"] = Repeats(application.bot, application.bot_data["services"])
+        limiter.share_overall(_overall_bucket(services.repository))
+    application.bot_data["repeats"] = Repeats(application.bot, services)
     await commands.register_menu(application)
     # post_init runs before the application starts: work that outlives it goes on the JobQueue
     queue = digest_jobs.job_queue(application)
@@ -97,6 +95,17 @@ async def _post_init(application: Application) -> None:
                     "logged here; put them in ADMINS and ALLOWED_CHATS and restart", application.bot.username)
     elif not settings.allowed_chats:
         log.warning("ALLOWED_CHATS is empty: the bot answers only ADMINS, in private chats")
+
+
+def _overall_bucket(repository: Repository) -> SharedBucket:
+    """The bot's overall flood limit as a bucket on the database that every replica takes from."""
+    async def take(capacity: float, per_second: float) -> float:
+        try:
+            return await repository.take_token("telegram-overall", capacity=capacity, per_second=per_second)
+        except StorageError as error:  # the server is away: this process's own limits still hold
+            log.warning("the shared flood limit could not be read: %s", error)
+            return 0.0
+    return take
 
 
 async def _post_shutdown(application: Application) -> None:

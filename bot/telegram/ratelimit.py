@@ -18,10 +18,9 @@ time Telegram asks, and the call is tried again (at most `max_retries` times).
 
 The buckets live in this process. Replicas sharing one bot token (on PostgreSQL) also take the
 overall limit's tokens from a bucket on the server (`share_overall`), so together they keep the
-bot's ~30 a second; a chat's cards and digests are delivered by one replica at a time (its turn),
-so they keep the chat's limits. Answers to commands in one chat from two replicas at the same
-moment can pass the chat's limit: Telegram's 429 then pauses that chat here and the call is tried
-again.
+bot's ~30 a second. A chat's cards are delivered by one replica at a time (its turn), but an
+answer to a command or the day's digest may come from another at the same moment and pass the
+chat's limit: Telegram's 429 then pauses that chat here and the call is tried again.
 """
 
 from __future__ import annotations
@@ -38,8 +37,6 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
-
-from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -243,11 +240,7 @@ class FloodLimiter(BaseRateLimiter[Lane]):
     async def _take_shared(self) -> None:
         if self._shared is None:
             return
-        try:
-            wait = await self._shared(self._overall_rate.capacity, self._overall_rate.per_second)
-        except StorageError as error:  # the server is away: this process's own limits still hold
-            log.warning("the shared flood limit could not be read: %s", error)
-            return
+        wait = await self._shared(self._overall_rate.capacity, self._overall_rate.per_second)
         if wait > 0:
             await asyncio.sleep(wait)
 
